@@ -1,0 +1,399 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""HTTP plumbing shared by the Coffee 1900 and Coffee 2900 clients.
+
+One ``requests.Session`` per client (keeps connections alive across the many
+small calls of an import), every transport failure and error status turned
+into one of the errors of :mod:`.errors`, and logging that never shows
+credentials: only method, path, status and duration, at debug level.
+"""
+
+import logging
+import time
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+
+from .errors import (
+    CoffeeAuthError,
+    CoffeeBlocked,
+    CoffeeBusy,
+    CoffeeConflict,
+    CoffeeConnectionError,
+    CoffeeError,
+    CoffeeMachineError,
+    CoffeeNoCredit,
+    CoffeeNotFound,
+    CoffeePreconditionFailed,
+    CoffeeProtocolError,
+    CoffeeServerError,
+    CoffeeTimeout,
+    CoffeeValidationError,
+    CoffeeWrongVersion,
+)
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (5, 30)
+
+#: what the documented machine error codes mean, for messages
+MACHINE_ERROR_TEXTS = {
+    'E01': 'no water',
+    'E02': 'no beans',
+    'E07': 'drip tray full',
+}
+
+
+def quote_path_part(value):
+    """Quote one path segment completely, so '/' or '?' in an id stay data."""
+    return quote(str(value), safe='')
+
+
+def strip_userinfo(location):
+    """Drop ``user:password@`` from a URL, for messages and logs."""
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return location
+    if '@' not in parts.netloc:
+        return location
+    netloc = parts.netloc.rsplit('@', 1)[1]
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def parse_retry_after(value):
+    """Seconds from a ``Retry-After`` header, or None when absent/unreadable.
+
+    The machines send whole seconds; an HTTP date (allowed by HTTP, not used
+    by the machines) is not worth a date parser here and gives None.
+    """
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except (AttributeError, ValueError):
+        return None
+    if seconds != seconds or seconds < 0:  # NaN or negative
+        return None
+    return int(seconds) if seconds == int(seconds) else seconds
+
+
+def _is_read_timeout(exc):
+    """True when requests wrapped a read timeout in a ConnectionError.
+
+    requests raises ``ConnectionError(ReadTimeoutError(...))`` when the body
+    (not the headers) stalls; for a person that is still a timeout.
+    """
+    for arg in getattr(exc, 'args', ()):
+        for klass in type(arg).__mro__:
+            if klass.__name__ in ('ReadTimeoutError', 'TimeoutError'):
+                return True
+    return False
+
+
+class BaseClient(object):
+    """What both protocol versions share; subclasses say how they differ."""
+
+    #: '1900' or '2900'
+    version = None
+    #: e.g. '/api/v1'
+    api_prefix = None
+    #: 409 codes that mean "a cup is being brewed", worth retrying later
+    retryable_conflict_codes = ()
+
+    def __init__(self, location, timeout=DEFAULT_TIMEOUT):
+        if not location or not isinstance(location, str):
+            raise ValueError('the machine location must be a URL such as '
+                             'http://coffee.example.com:8080')
+        self.location = location.rstrip('/')
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    # -- life cycle -------------------------------------------------------
+
+    def close(self):
+        """Release the pooled connections."""
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.close()
+        return False
+
+    def __repr__(self):
+        return '<%s %s>' % (type(self).__name__,
+                            strip_userinfo(self.location))
+
+    # -- naming things for people ---------------------------------------
+
+    @property
+    def model_name(self):
+        return 'Coffee %s' % self.version
+
+    def describe(self):
+        """'Coffee 1900 at http://host:port', for the start of messages."""
+        return '%s at %s' % (self.model_name, strip_userinfo(self.location))
+
+    def _secrets(self):
+        """Strings that must never appear in a message (overridden)."""
+        return ()
+
+    def _redact(self, text):
+        text = str(text)
+        for secret in self._secrets():
+            if secret:
+                text = text.replace(secret, '***')
+        return text
+
+    def _error(self, klass, text, **kwargs):
+        """An error whose message names the machine; ``reason`` omits it."""
+        text = self._redact(text)
+        error = klass('%s: %s' % (self._redact(self.describe()), text),
+                      **kwargs)
+        error.reason = text
+        return error
+
+    def wrong_version_error(self, detail=None):
+        """The clear message for a URL that speaks another protocol."""
+        text = ('this URL does not answer as a %s; is the version right?'
+                % self.model_name)
+        if detail:
+            text = '%s (%s)' % (text, detail)
+        return self._error(CoffeeWrongVersion, text)
+
+    # -- sending ----------------------------------------------------------
+
+    def _url(self, path):
+        return self.location + path
+
+    def _send(self, method, path, params=None, json=None, headers=None):
+        """One HTTP exchange; returns the response whatever its status.
+
+        Transport failures become CoffeeConnectionError / CoffeeTimeout.
+        """
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, self._url(path), params=params, json=json,
+                headers=headers, timeout=self.timeout)
+        except requests.exceptions.RequestException as exc:
+            elapsed = (time.monotonic() - started) * 1000
+            _logger.debug('%s %s %s -> %s (%d ms)', self.model_name,
+                          method, path, type(exc).__name__, elapsed)
+            raise self._transport_error(exc) from None
+        elapsed = (time.monotonic() - started) * 1000
+        _logger.debug('%s %s %s -> %s (%d ms)', self.model_name, method,
+                      path, response.status_code, elapsed)
+        return response
+
+    def _transport_error(self, exc):
+        """Map a requests exception to ours, with a sentence for a person."""
+        exceptions = requests.exceptions
+        connect, read = self._timeouts()
+        if isinstance(exc, exceptions.ConnectTimeout):
+            return self._error(
+                CoffeeTimeout,
+                'could not connect within %s s; is the machine switched on '
+                'and reachable from the Odoo server?' % connect)
+        if isinstance(exc, exceptions.ReadTimeout) or (
+                isinstance(exc, exceptions.ConnectionError)
+                and _is_read_timeout(exc)):
+            return self._error(
+                CoffeeTimeout,
+                'the machine did not answer within %s s' % read)
+        if isinstance(exc, (exceptions.MissingSchema,
+                            exceptions.InvalidSchema,
+                            exceptions.InvalidURL)):
+            return self._error(
+                CoffeeConnectionError,
+                'the location is not a valid http(s) URL', retryable=False)
+        if isinstance(exc, exceptions.SSLError):
+            return self._error(
+                CoffeeConnectionError,
+                'the secure (TLS) connection failed; check the certificate '
+                'and the URL scheme')
+        if isinstance(exc, exceptions.ConnectionError):
+            return self._error(
+                CoffeeConnectionError,
+                'cannot connect to the machine (connection refused, unknown '
+                'host name or network unreachable): %s' % _short_reason(exc))
+        return self._error(
+            CoffeeConnectionError,
+            'the exchange with the machine failed: %s' % _short_reason(exc))
+
+    def _timeouts(self):
+        if isinstance(self.timeout, (tuple, list)):
+            return self.timeout[0], self.timeout[1]
+        return self.timeout, self.timeout
+
+    # -- reading answers --------------------------------------------------
+
+    def _decode_json(self, response, method, path):
+        """The JSON body, or CoffeeProtocolError saying what came instead."""
+        try:
+            return response.json()
+        except ValueError:
+            content_type = response.headers.get('Content-Type') or 'none'
+            raise self._error(
+                CoffeeProtocolError,
+                '%s %s answered HTTP %s with a body that is not JSON '
+                '(content type %s); is the URL that of the machine\'s API?'
+                % (method, path, response.status_code, content_type),
+                status=response.status_code) from None
+
+    def _expect_dict(self, body, method, path, keys=()):
+        """Check the body is an object holding ``keys``."""
+        if not isinstance(body, dict):
+            raise self._error(
+                CoffeeProtocolError,
+                '%s %s answered a JSON %s where an object was expected'
+                % (method, path, type(body).__name__))
+        missing = [key for key in keys if key not in body]
+        if missing:
+            raise self._error(
+                CoffeeProtocolError,
+                '%s %s answered without %s' % (
+                    method, path, ', '.join(repr(k) for k in missing)))
+        return body
+
+    def _check_status(self, response, method, path):
+        """Raise the error matching an error status; return on success."""
+        if response.status_code < 400:
+            return response
+        code, text = self._read_error(response)
+        raise self._status_error(response, method, path, code, text)
+
+    def _read_error(self, response):
+        """(code, message) from this version's error body (overridden).
+
+        Raises CoffeeProtocolError when the body is clearly the other
+        version's, so a wrong version setting reads as such and not as, say,
+        a wrong password.
+        """
+        raise NotImplementedError
+
+    def _json_or_none(self, response):
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def _status_error(self, response, method, path, code, text):
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get('Retry-After'))
+        common = dict(status=status, code=code, retry_after=retry_after)
+        machine_says = (': %s' % text) if text else ''
+        if status in (401, 403):
+            return self._error(
+                CoffeeAuthError,
+                'the machine refused the username or password (HTTP %s)'
+                % status, **common)
+        if status == 404:
+            return self._error(
+                CoffeeNotFound,
+                '%s %s: the machine does not know this record (HTTP 404)'
+                % (method, path), **common)
+        if status == 409:
+            retryable = code in self.retryable_conflict_codes
+            if retryable:
+                explanation = 'another cup is being brewed; try again later'
+            else:
+                explanation = 'the machine refused because of a conflict'
+            return self._error(
+                CoffeeConflict, '%s %s: %s%s (HTTP 409)' % (
+                    method, path, explanation, machine_says),
+                retryable=retryable, **common)
+        if status in (400, 422):
+            return self._error(
+                CoffeeValidationError,
+                '%s %s: the machine refused the values%s (HTTP %s)'
+                % (method, path, machine_says, status), **common)
+        if status == 412:
+            return self._error(
+                CoffeePreconditionFailed,
+                '%s %s: the record was changed on the machine since it was '
+                'read (HTTP 412)' % (method, path), **common)
+        if status == 402:
+            return self._error(
+                CoffeeNoCredit,
+                'the card\'s credit is lower than the price (HTTP 402)',
+                **common)
+        if status == 423:
+            return self._error(
+                CoffeeBlocked, 'the card is blocked (HTTP 423)', **common)
+        if status == 429:
+            later = ('in %s s' % retry_after) if retry_after is not None \
+                else 'later'
+            return self._error(
+                CoffeeBusy,
+                'the machine is over its request rate limit; retry %s '
+                '(HTTP 429)' % later, **common)
+        if status == 503:
+            return self._service_unavailable(code, text, common)
+        if status >= 500:
+            return self._error(
+                CoffeeServerError,
+                '%s %s: the machine failed (HTTP %s)%s'
+                % (method, path, status, machine_says), **common)
+        return self._error(
+            CoffeeError,
+            '%s %s: unexpected answer HTTP %s%s'
+            % (method, path, status, machine_says), **common)
+
+    def _service_unavailable(self, code, text, common):
+        """503: overload or machine in error state (overridden per version)."""
+        if code:
+            meaning = MACHINE_ERROR_TEXTS.get(code) or text or code
+            if meaning == code:
+                described = code
+            else:
+                described = '%s (%s)' % (code, meaning)
+            return self._error(
+                CoffeeMachineError,
+                'the machine is in error state %s; it brews again once '
+                'someone has fixed it (HTTP 503)' % described, **common)
+        return self._error(
+            CoffeeServerError,
+            'the machine is unavailable (HTTP 503)', **common)
+
+    # -- convenience ------------------------------------------------------
+
+    def _path(self, *parts):
+        """API path from parts that the caller has already quoted."""
+        return self.api_prefix + ''.join('/' + part for part in parts)
+
+    def _call(self, method, path, params=None, json=None, headers=None):
+        """Send, raise on error status, return the response."""
+        response = self._send(method, path, params=params, json=json,
+                              headers=headers)
+        return self._check_status(response, method, path)
+
+    def _json_call(self, method, path, params=None, json=None, headers=None,
+                   keys=()):
+        """Send, raise on error status, return the JSON object answered."""
+        response = self._call(method, path, params=params, json=json,
+                              headers=headers)
+        body = self._decode_json(response, method, path)
+        return self._expect_dict(body, method, path, keys=keys)
+
+
+def _short_reason(exc):
+    """The innermost reason of a requests exception, without the URL noise."""
+    reason = exc
+    for _ in range(5):
+        args = getattr(reason, 'args', ())
+        inner = getattr(reason, 'reason', None)
+        if inner is not None and inner is not reason:
+            reason = inner
+            continue
+        if args and isinstance(args[0], BaseException):
+            reason = args[0]
+            continue
+        break
+    text = str(reason)
+    # urllib3 prefixes "<urllib3.connection.HTTPConnection object at 0x..>: "
+    if '>: ' in text:
+        text = text.split('>: ', 1)[1]
+    return text
