@@ -9,15 +9,22 @@ optimistic locking, idempotent brews and webhooks.
 import collections
 import datetime
 import hashlib
+import re
 import threading
 import time
 
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
-from .errors import CoffeeNotFound, CoffeeProtocolError, CoffeeWrongVersion
+from .errors import (
+    CoffeeNotFound,
+    CoffeeProtocolError,
+    CoffeeServerError,
+    CoffeeWrongVersion,
+)
 
 RESOURCES_2900 = ('beverages', 'consumers', 'brews')
 MAX_LIMIT_2900 = 500
 MAX_IDEMPOTENCY_KEY_LENGTH = 64
+MACHINE_ERROR_CODE_RE = re.compile(r'\bE\d{2}\b')
 
 # -- process-wide token cache ----------------------------------------------
 #
@@ -94,6 +101,23 @@ class Coffee2900Client(BaseClient):
                     'it answers HTTP %s like a Coffee 1900'
                     % response.status_code)
         return None, None
+
+    def _service_unavailable(self, code, text, common):
+        """503: the machine in error state, or merely unavailable for now.
+
+        The reference names no code for the error state; the machine error
+        code (``E01``...) is taken from the message when it is there, so
+        people read the same codes as on the machine's display.
+        """
+        found = MACHINE_ERROR_CODE_RE.search(text or '')
+        if found or code == 'machine_error':
+            common = dict(common, code=found.group(0) if found else code)
+            return super()._service_unavailable(
+                common['code'], text, common)
+        return self._error(
+            CoffeeServerError,
+            'the machine is temporarily unavailable%s (HTTP 503)'
+            % ((': %s' % text) if text else ''), **common)
 
     # -- tokens -----------------------------------------------------------
 

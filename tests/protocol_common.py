@@ -1,0 +1,121 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""What the protocol tests share: emulator start-up and its /_sim controls.
+
+Kept out of a conftest.py on purpose: pytest-odoo imports the test modules as
+``odoo.addons.connector_coffee.tests.*``, where a conftest would not be found.
+"""
+
+import contextlib
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from ..emulator.harness import EmulatorProcess
+
+USERNAME = 'coffee'
+PASSWORD = 'espresso'
+#: a wrong password that cannot appear in a message by accident
+WRONG_PASSWORD = 'wr0ng-P4ssw0rd-xyzzy'
+
+
+def start_emulator(protocol, **kwargs):
+    """A started emulator of ``protocol`` ('1900'/'2900') on demo data."""
+    kwargs.setdefault('data', 'demo')
+    kwargs.setdefault('username', USERNAME)
+    kwargs.setdefault('password', PASSWORD)
+    return EmulatorProcess(protocol, **kwargs).start()
+
+
+def refused_url():
+    """A loopback URL where nothing listens (the port was just freed)."""
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    return 'http://127.0.0.1:%d' % port
+
+
+def set_faults(emulator, kinds, rate=1.0, seed=1, **extra):
+    """Make the machine misbehave on API requests (never on /_sim)."""
+    payload = {'rate': rate, 'kinds': list(kinds), 'seed': seed}
+    payload.update(extra)
+    emulator.sim('POST', 'faults', payload)
+
+
+def clear_faults(emulator):
+    emulator.sim('POST', 'faults', {'rate': 0.0})
+
+
+def set_machine_state(emulator, state, error_code=None):
+    payload = {'state': state}
+    if error_code is not None:
+        payload['error_code'] = error_code
+    emulator.sim('POST', 'state', payload)
+
+
+def advance_clock(emulator, seconds):
+    emulator.sim('POST', 'clock', {'advance': seconds})
+
+
+def set_config(emulator, **settings):
+    """brew_seconds, rate_limit, token_ttl, delay_ms... (see emulator)."""
+    emulator.sim('POST', 'config', settings)
+
+
+#: the emulator's settings as the tests start it (see bin/emulator --help)
+DEFAULT_CONFIG = {'brew_seconds': 3.0, 'rate_limit': 20.0, 'token_ttl': 3600,
+                  'delay_ms': 0.0}
+
+
+def reset(emulator):
+    """Demo data, state ready, default settings, no faults, zero counters."""
+    emulator.sim('POST', 'reset', {'data': 'demo'})
+    emulator.sim('POST', 'state', {'state': 'ready'})
+    emulator.sim('POST', 'config', DEFAULT_CONFIG)
+
+
+def request_count(emulator, path, status=None):
+    """How many API requests the machine answered on ``path``."""
+    counts = emulator.sim('GET', 'counters')['requests'].get(path, {})
+    if status is not None:
+        return counts.get(str(status), 0)
+    return sum(counts.values())
+
+
+def snapshot_ids(emulator, kind, include_deleted=False):
+    """The machine's own list of ids of ``kind``, in listing order."""
+    query = 'snapshot?kind=%s' % kind
+    if include_deleted:
+        query += '&include_deleted=1'
+    return emulator.sim('GET', query)['ids']
+
+
+class _HtmlHandler(BaseHTTPRequestHandler):
+    """Answers every request like a web page, not like a machine API."""
+
+    def _answer(self):
+        body = b'<html><body>Router login</body></html>'
+        self.send_response(200)
+        self.send_header('Content-Type', 'text/html')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format, *args):
+        pass
+
+
+@contextlib.contextmanager
+def html_server():
+    """A local web server that is not a coffee machine, for wrong URLs."""
+    server = HTTPServer(('127.0.0.1', 0), _HtmlHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield 'http://127.0.0.1:%d' % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
