@@ -269,7 +269,7 @@ class Machine(object):
                 self.change_consumer(con, {
                     'credit_cents': con['credit_cents'] - bev['price_cents']})
             self.status['current_brew'] = pk
-            self.status['current_due'] = t + int(
+            self.status['current_due'] = self.clock.now_us() + int(
                 round(float(self.config['brew_seconds']) * US))
             self.save_status()
             with self.counters.lock:

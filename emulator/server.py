@@ -189,6 +189,14 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ''
     timeout = 120  # idle keep-alive connections are closed after that
 
+    def setup(self):
+        BaseHTTPRequestHandler.setup(self)
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP,
+                                       socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     def log_message(self, format, *args):  # silence the default logging
         pass
 
@@ -282,9 +290,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(resp.body)))
         if self.close_connection:
             self.send_header('Connection', 'close')
-        self.end_headers()
+        # headers and body in one write: no Nagle / delayed-ACK stalls
+        self._headers_buffer.append(b'\r\n')
         if resp.body and self.command != 'HEAD':
-            self.wfile.write(resp.body)
+            self._headers_buffer.append(resp.body)
+        self.flush_headers()
         return resp.status
 
 

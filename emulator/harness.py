@@ -1,0 +1,180 @@
+"""Start and stop an emulator process from tests (Python 3.7+, stdlib only).
+
+    from ..emulator.harness import EmulatorProcess      # inside the addon
+
+    with EmulatorProcess('2900', extra_args=['--brew-seconds', '1']) as emu:
+        emu.url                        # 'http://127.0.0.1:PORT'
+        emu.sim('POST', 'clock', {'advance': 60})
+
+The server runs ``bin/emulator`` in a subprocess (it never runs inside the
+test process); its log goes to ``emulator.log`` in the state directory.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+LAUNCHER = os.path.normpath(os.path.join(HERE, '..', 'bin', 'emulator'))
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class EmulatorError(Exception):
+    """A /_sim call answered an error status, or the process failed."""
+
+    def __init__(self, message, status=None, body=None):
+        Exception.__init__(self, message)
+        self.status = status
+        self.body = body
+
+
+def free_port():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+class EmulatorProcess(object):
+
+    def __init__(self, protocol, data='demo', state_dir=None,
+                 username='coffee', password='espresso', extra_args=()):
+        self.protocol = str(protocol)
+        self.data = data
+        self.username = username
+        self.password = password
+        self.extra_args = list(extra_args)
+        self._own_dir = state_dir is None
+        self.state_dir = state_dir
+        self.port = None
+        self.proc = None
+        self._log = None
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    @property
+    def log_path(self):
+        return os.path.join(self.state_dir, 'emulator.log')
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout=20):
+        if self.running:
+            return self
+        if self.state_dir is None:
+            self.state_dir = tempfile.mkdtemp(
+                prefix='coffee-emulator-%s-' % self.protocol)
+        elif not os.path.isdir(self.state_dir):
+            os.makedirs(self.state_dir)
+        deadline = time.time() + timeout
+        last_error = None
+        for attempt in range(3):
+            port = self.port if (attempt == 0 and self.port) else free_port()
+            try:
+                self._spawn(port, deadline)
+                return self
+            except EmulatorError as exc:  # port taken meanwhile: try another
+                last_error = exc
+                self._terminate()
+                if time.time() >= deadline:
+                    break
+        raise last_error
+
+    def _spawn(self, port, deadline):
+        self.port = port
+        self._log = open(self.log_path, 'ab')
+        cmd = [LAUNCHER, '--protocol', self.protocol, '--host', '127.0.0.1',
+               '--port', str(port), '--data', self.data,
+               '--state', self.state_dir, '--username', self.username,
+               '--password', self.password] + self.extra_args
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log,
+                                     close_fds=True)
+        while True:
+            if self.proc.poll() is not None:
+                raise EmulatorError('emulator exited with %s (see %s)'
+                                    % (self.proc.returncode, self.log_path))
+            try:
+                health = self.sim('GET', 'health', timeout=2)
+                if health.get('ok') and health.get('pid') == self.proc.pid:
+                    return
+            except (EmulatorError, OSError, ValueError):
+                pass
+            if time.time() >= deadline:
+                raise EmulatorError('emulator not up after the timeout '
+                                    '(see %s)' % self.log_path)
+            time.sleep(0.05)
+
+    def _terminate(self):
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stop(self, keep_state=False):
+        """SIGTERM, wait, kill if needed; a temporary state dir is removed
+        unless keep_state (used by restart)."""
+        self._terminate()
+        if self._own_dir and not keep_state and self.state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.state_dir = None
+
+    def restart(self, timeout=20):
+        """Stop and start again on the same state (and port if possible)."""
+        self.stop(keep_state=True)
+        return self.start(timeout)
+
+    def sim(self, method, path, payload=None, timeout=30):
+        """Call /_sim/<path>; return the parsed JSON answer."""
+        data = None
+        headers = {}
+        if payload is not None:
+            data = json.dumps(payload).encode('utf-8')
+            headers['Content-Type'] = 'application/json'
+        req = urllib.request.Request(
+            '%s/_sim/%s' % (self.url, path.lstrip('/')), data=data,
+            method=method.upper(), headers=headers)
+        try:
+            with _OPENER.open(req, timeout=timeout) as resp:
+                return json.loads(resp.read().decode('utf-8'))
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode('utf-8', 'replace')
+            exc.close()
+            raise EmulatorError('/_sim/%s answered %s: %s'
+                                % (path, exc.code, body), exc.code, body)
+        except urllib.error.URLError as exc:
+            raise EmulatorError('/_sim/%s: %s' % (path, exc.reason))
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def __del__(self):
+        try:
+            if self.running:
+                self.stop()
+        except Exception:
+            pass
