@@ -117,7 +117,7 @@ class Store(object):
     def __init__(self, state_dir, protocol):
         if not os.path.isdir(state_dir):
             os.makedirs(state_dir)
-        self.path = os.path.join(state_dir, 'machine-%s.sqlite3' % protocol)
+        self.path = os.path.join(state_dir, 'machine.sqlite3')
         self.protocol = protocol
         self.lock = threading.RLock()
         self.db = sqlite3.connect(self.path, check_same_thread=False,
