@@ -122,9 +122,9 @@ class Coffee1900Client(BaseClient):
         model = machine.get('model')
         if not (isinstance(model, (str, int)) and str(model).startswith('19')
                 and 'timezone' in machine):
+            no_timezone = '' if 'timezone' in machine else ' and no timezone'
             raise self.wrong_version_error(
-                'its machine answer has model %r%s' % (
-                    model, '' if 'timezone' in machine else ' and no timezone'))
+                'its machine answer has model %r%s' % (model, no_timezone))
         return machine
 
     # -- lists ------------------------------------------------------------
@@ -226,4 +226,3 @@ class Coffee1900Client(BaseClient):
             payload['card_no'] = card_no
         return self._json_call('POST', self._path('brew'), json=payload,
                                keys=('log_no',))
-

@@ -376,4 +376,3 @@ class Coffee2900Client(BaseClient):
                             % (webhook_id,))
         self._call('DELETE', self._path('webhooks',
                                         quote_path_part(webhook_id)))
-

@@ -173,7 +173,7 @@ def test_unknown_resource_is_refused_before_any_request(client):
         client.list_page('beverages')
 
 
-# -- drinks ---------------------------------------------------------------------
+# -- drinks -------------------------------------------------------------------
 
 def test_update_drink_returns_the_whole_drink(client):
     drink = client.update_drink(3, {'price_cents': 125})
@@ -199,7 +199,7 @@ def test_unknown_drink_is_not_found(client):
     assert info.value.retryable is False
 
 
-# -- cards ----------------------------------------------------------------------
+# -- cards --------------------------------------------------------------------
 
 def test_cards_0_and_00_are_two_cards(client):
     zero = client.get_card('0')
@@ -249,7 +249,7 @@ def test_creating_an_existing_card_is_a_conflict_not_to_retry(client):
     assert info.value.retryable is False
 
 
-# -- log ------------------------------------------------------------------------
+# -- log ----------------------------------------------------------------------
 
 def test_log_csv_download_parses(emulator, client):
     lines = list(parse_log_csv(client.get_log_csv()))
@@ -274,7 +274,7 @@ def test_log_csv_with_modified_after(client):
         sorted(r['log_no'] for r in everything if r['ts'] >= pivot)
 
 
-# -- brewing --------------------------------------------------------------------
+# -- brewing ------------------------------------------------------------------
 
 def test_brew_runs_then_completes_and_a_second_cup_must_wait(emulator,
                                                              client):
@@ -323,7 +323,7 @@ def test_machine_in_error_state_refuses_to_brew(emulator, client):
     assert client.get_machine()['error_code'] == 'E01'
 
 
-# -- overload and failures ------------------------------------------------------
+# -- overload and failures ----------------------------------------------------
 
 def test_busy_fault_is_coffee_busy(emulator, client):
     set_faults(emulator, ['503'])
@@ -397,7 +397,7 @@ def test_connection_refused_is_a_connection_error():
     assert 'cannot connect' in str(info.value)
 
 
-# -- credentials ----------------------------------------------------------------
+# -- credentials --------------------------------------------------------------
 
 def test_wrong_password_is_an_auth_error_that_hides_the_password(emulator):
     with Coffee1900Client(emulator.url, USERNAME, WRONG_PASSWORD) as coffee:

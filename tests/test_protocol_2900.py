@@ -182,7 +182,7 @@ def test_unknown_resource_is_refused_before_any_request(client):
         client.list_page('drinks')
 
 
-# -- records, ETags -------------------------------------------------------------
+# -- records, ETags -----------------------------------------------------------
 
 def test_get_record_returns_the_etag(client):
     record, etag = client.get_record('beverages', 'bev_espresso')
@@ -250,7 +250,7 @@ def test_ids_are_quoted_in_the_path(client):
         client.get_record('consumers', 'con_8f3a21/../con_000000')
 
 
-# -- brewing --------------------------------------------------------------------
+# -- brewing ------------------------------------------------------------------
 
 def test_same_idempotency_key_brews_one_cup(emulator, client):
     created, brew = client.brew('bev_espresso', 'con_8f3a21',
@@ -312,7 +312,7 @@ def test_brew_needs_a_usable_idempotency_key(client, key):
         client.brew('bev_espresso', idempotency_key=key)
 
 
-# -- webhooks -------------------------------------------------------------------
+# -- webhooks -----------------------------------------------------------------
 
 def test_webhook_life_cycle(client):
     events = ['brew.completed', 'consumer.updated']
@@ -332,7 +332,7 @@ def test_bad_webhook_event_is_a_validation_error(client):
         client.create_webhook('http://127.0.0.1:9/hook', ['brew.spilled'])
 
 
-# -- tokens ---------------------------------------------------------------------
+# -- tokens -------------------------------------------------------------------
 
 def test_clients_of_one_machine_share_one_token(emulator):
     for _ in range(3):
@@ -395,7 +395,7 @@ def test_debug_log_shows_no_token_nor_password(client, caplog):
     assert 'Bearer' not in text
 
 
-# -- overload and failures ------------------------------------------------------
+# -- overload and failures ----------------------------------------------------
 
 def test_rate_limit_is_coffee_busy_with_retry_after(emulator, client):
     set_config(emulator, rate_limit=2)
