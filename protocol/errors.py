@@ -19,6 +19,8 @@ class CoffeeError(Exception):
                  retry_after=None):
         super().__init__(message)
         self.message = message
+        #: the message without the leading "Coffee 1900 at <url>: "
+        self.reason = message
         self.status = status
         self.code = code
         if retryable is not None:

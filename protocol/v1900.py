@@ -52,7 +52,10 @@ def _card_path_part(card_no):
 
 
 class Coffee1900Client(BaseClient):
-    """Talks to one Coffee 1900 over ``/api/v1``."""
+    """Talks to one Coffee 1900 over ``/api/v1``.
+
+    One client per thread: its ``requests.Session`` is not shared.
+    """
 
     version = '1900'
     api_prefix = '/api/v1'
@@ -62,7 +65,10 @@ class Coffee1900Client(BaseClient):
         super().__init__(location, timeout=timeout)
         self.username = username
         self._password = password
-        self.session.auth = HTTPBasicAuth(username or '', password or '')
+        # RFC 7617 charset UTF-8; requests would encode str as latin-1 and
+        # fail on a password such as 'caf\u00e9\u20ac'
+        self.session.auth = HTTPBasicAuth((username or '').encode('utf-8'),
+                                          (password or '').encode('utf-8'))
 
     def _secrets(self):
         return (self._password,)

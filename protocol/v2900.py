@@ -15,6 +15,7 @@ import time
 
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
 from .errors import (
+    CoffeeAuthError,
     CoffeeNotFound,
     CoffeeProtocolError,
     CoffeeServerError,
@@ -72,7 +73,11 @@ def format_utc_timestamp(value):
 
 
 class Coffee2900Client(BaseClient):
-    """Talks to one Coffee 2900 over ``/api/v2``."""
+    """Talks to one Coffee 2900 over ``/api/v2``.
+
+    One client per thread (its ``requests.Session`` is not shared); the
+    token cache behind it is shared by all clients of the process.
+    """
 
     version = '2900'
     api_prefix = '/api/v2'
@@ -200,6 +205,14 @@ class Coffee2900Client(BaseClient):
             token = self._get_token()
             response = self._send(method, path, params=params, json=json,
                                   headers=self._with_token(headers, token))
+            if (response.status_code == 401
+                    and self._error_code(response) == 'token_expired'):
+                self._forget_token(token)
+                raise self._error(
+                    CoffeeAuthError,
+                    'the machine refused the token it had just issued; is '
+                    'its clock right? (HTTP 401)', status=401,
+                    code='token_expired')
         return self._check_status(response, method, path)
 
     @staticmethod

@@ -90,13 +90,19 @@ def snapshot_ids(emulator, kind, include_deleted=False):
     return emulator.sim('GET', query)['ids']
 
 
-class _HtmlHandler(BaseHTTPRequestHandler):
-    """Answers every request like a web page, not like a machine API."""
+class _StubHandler(BaseHTTPRequestHandler):
+    """Lets a test function answer: ``answer(method, path) ->
+    (status, body bytes, content type)``; records what it was asked."""
 
     def _answer(self):
-        body = b'<html><body>Router login</body></html>'
-        self.send_response(200)
-        self.send_header('Content-Type', 'text/html')
+        length = int(self.headers.get('Content-Length') or 0)
+        if length:
+            self.rfile.read(length)
+        self.server.seen.append((self.command, self.path))
+        status, body, content_type = self.server.answer(self.command,
+                                                        self.path)
+        self.send_response(status)
+        self.send_header('Content-Type', content_type)
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -108,14 +114,31 @@ class _HtmlHandler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def html_server():
-    """A local web server that is not a coffee machine, for wrong URLs."""
-    server = HTTPServer(('127.0.0.1', 0), _HtmlHandler)
+def stub_server(answer):
+    """A local HTTP server answering with ``answer``; yields (url, seen).
+
+    For answers the emulator never gives on purpose: another product's web
+    page, or a machine that keeps refusing fresh tokens.
+    """
+    server = HTTPServer(('127.0.0.1', 0), _StubHandler)
+    server.answer = answer
+    server.seen = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield 'http://127.0.0.1:%d' % server.server_address[1]
+        yield 'http://127.0.0.1:%d' % server.server_address[1], server.seen
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def _web_page(method, path):
+    return 200, b'<html><body>Router login</body></html>', 'text/html'
+
+
+@contextlib.contextmanager
+def html_server():
+    """A local web server that is not a coffee machine, for wrong URLs."""
+    with stub_server(_web_page) as (url, _seen):
+        yield url

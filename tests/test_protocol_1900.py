@@ -411,6 +411,19 @@ def test_wrong_password_is_an_auth_error_that_hides_the_password(emulator):
     assert WRONG_PASSWORD not in repr(error)
 
 
+def test_non_ascii_password_is_sent_as_utf8():
+    password = 'caf\u00e9-\u20ac'
+    emu = start_emulator('1900', password=password)
+    try:
+        with Coffee1900Client(emu.url, USERNAME, password) as coffee:
+            assert coffee.get_machine()['model'] == '1900'
+        with Coffee1900Client(emu.url, USERNAME, 'cafe-EUR') as coffee:
+            with pytest.raises(CoffeeAuthError):
+                coffee.get_machine()
+    finally:
+        emu.stop()
+
+
 def test_password_in_url_is_not_shown():
     url = refused_url().replace('http://', 'http://coffee:%s@'
                                 % WRONG_PASSWORD)

@@ -41,6 +41,7 @@ from .protocol_common import (
     set_machine_state,
     snapshot_ids,
     start_emulator,
+    stub_server,
 )
 
 TOKEN_PATH = '/api/v2/auth/token'
@@ -444,3 +445,23 @@ def test_connection_refused_is_a_connection_error():
             coffee.get_machine()
     assert info.value.retryable is True
     assert 'cannot connect' in str(info.value)
+
+
+def test_token_refused_again_after_renewal_is_not_retried_forever():
+    def always_expired(method, path):
+        if path == TOKEN_PATH:
+            return 200, (b'{"access_token": "t0k3n-abc", "token_type": '
+                         b'"Bearer", "expires_in": 3600}'), 'application/json'
+        return 401, (b'{"error": {"code": "token_expired", "message": '
+                     b'"the token is expired or unknown"}}'), \
+            'application/json'
+
+    with stub_server(always_expired) as (url, seen):
+        with Coffee2900Client(url, USERNAME, PASSWORD) as coffee:
+            with pytest.raises(CoffeeAuthError) as info:
+                coffee.get_machine()
+    assert seen == [('POST', TOKEN_PATH), ('GET', MACHINE_PATH),
+                    ('POST', TOKEN_PATH), ('GET', MACHINE_PATH)]
+    assert info.value.code == 'token_expired'
+    assert info.value.retryable is False
+    assert 't0k3n-abc' not in str(info.value)
