@@ -135,6 +135,8 @@ class EmulatorProcess(object):
         """SIGTERM, wait, kill if needed; a temporary state dir is removed
         unless keep_state (used by restart)."""
         self._terminate()
+        if os.environ.get('COFFEE_EMULATOR_KEEP_STATE'):
+            keep_state = True  # debugging: keep the database and the log
         if self._own_dir and not keep_state and self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
             self.state_dir = None

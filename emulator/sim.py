@@ -89,8 +89,12 @@ class Sim(object):
     def clock_info(self):
         m = self.machine
         now = m.now()
+        if m.clock.frozen:
+            offset = now - self.app.real_now_us()
+        else:
+            offset = m.clock.offset_us
         info = {'now': iso_utc(now), 'unix': now / float(US),
-                'offset_seconds': (now - self.app.real_now_us()) / float(US),
+                'offset_seconds': offset / float(US),
                 'frozen': m.clock.frozen}
         if m.protocol == '1900':
             info['local'] = local_str(now)
