@@ -35,6 +35,7 @@ from .errors import (
 _logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (5, 30)
+MIN_REDACTED_LENGTH = 4
 
 #: what the documented machine error codes mean, for messages
 MACHINE_ERROR_TEXTS = {
@@ -141,9 +142,15 @@ class BaseClient(object):
         return ()
 
     def _redact(self, text):
+        """Last guard: mask any secret that a message may have picked up.
+
+        Messages are built without secrets in the first place; this catches
+        a machine echoing one back. Secrets under 4 characters are left
+        alone: masking every 'a' would garble messages and hide nothing.
+        """
         text = str(text)
         for secret in self._secrets():
-            if secret:
+            if secret and len(secret) >= MIN_REDACTED_LENGTH:
                 text = text.replace(secret, '***')
         return text
 
@@ -196,7 +203,7 @@ class BaseClient(object):
             return self._error(
                 CoffeeTimeout,
                 'could not connect within %s s; is the machine switched on '
-                'and reachable from the Odoo server?' % connect)
+                'and reachable from this server?' % connect)
         if isinstance(exc, exceptions.ReadTimeout) or (
                 isinstance(exc, exceptions.ConnectionError)
                 and _is_read_timeout(exc)):

@@ -9,6 +9,7 @@ Kept out of a conftest.py on purpose: pytest-odoo imports the test modules as
 import contextlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from ..emulator.harness import EmulatorProcess
@@ -75,11 +76,25 @@ def reset(emulator):
 
 
 def request_count(emulator, path, status=None):
-    """How many API requests the machine answered on ``path``."""
-    counts = emulator.sim('GET', 'counters')['requests'].get(path, {})
-    if status is not None:
-        return counts.get(str(status), 0)
-    return sum(counts.values())
+    """How many API requests the machine answered on ``path``.
+
+    The machine counts a request just after writing its answer, so a count
+    read right after a response may miss it: read until it holds still.
+    """
+    def read():
+        counts = emulator.sim('GET', 'counters')['requests'].get(path, {})
+        if status is not None:
+            return counts.get(str(status), 0)
+        return sum(counts.values())
+
+    value = read()
+    for _ in range(20):
+        time.sleep(0.05)
+        again = read()
+        if again == value:
+            break
+        value = again
+    return value
 
 
 def snapshot_ids(emulator, kind, include_deleted=False):

@@ -26,8 +26,10 @@ from ..protocol import (
     CoffeeValidationError,
     CoffeeWrongVersion,
     client_class,
+    format_local_timestamp,
     parse_log_csv,
 )
+from ..protocol.base import parse_retry_after, strip_userinfo
 from .protocol_common import (
     PASSWORD,
     USERNAME,
@@ -42,6 +44,7 @@ from .protocol_common import (
     set_machine_state,
     snapshot_ids,
     start_emulator,
+    stub_server,
 )
 
 TS_FORMAT = '%Y-%m-%d %H:%M:%S'
@@ -446,3 +449,50 @@ def test_debug_log_shows_no_credentials(client, caplog):
     assert 'GET /api/v1/cards/55555 -> 404' in text
     assert PASSWORD not in text
     assert 'Authorization' not in text and 'Basic ' not in text
+
+
+def test_a_password_echoed_by_the_machine_is_masked():
+    secret = 'S3cret-Echo'
+
+    def echo(method, path):
+        return (400, b'{"error": "bad request: S3cret-Echo is not allowed"}',
+                'application/json')
+
+    with stub_server(echo) as (url, _seen):
+        with Coffee1900Client(url, USERNAME, secret) as coffee:
+            with pytest.raises(CoffeeValidationError) as info:
+                coffee.update_drink(3, {'label': 'x'})
+    assert secret not in str(info.value)
+    assert 'bad request: *** is not allowed' in str(info.value)
+
+
+# -- pure helpers ---------------------------------------------------------
+
+def test_format_local_timestamp():
+    when = datetime.datetime(2026, 3, 29, 2, 30, 5, 999999)
+    assert format_local_timestamp(when) == '2026-03-29 02:30:05'
+    assert format_local_timestamp('2026-11-20 08:31:00') == \
+        '2026-11-20 08:31:00'
+    assert format_local_timestamp(None) is None
+    with pytest.raises(TypeError):
+        format_local_timestamp(1795000000)
+
+
+@pytest.mark.parametrize('header, seconds', [
+    ('1', 1), ('  12 ', 12), ('2.5', 2.5), (None, None), ('', None),
+    ('soon', None), ('-3', None),
+    ('Wed, 21 Oct 2026 07:28:00 GMT', None),
+])
+def test_parse_retry_after(header, seconds):
+    assert parse_retry_after(header) == seconds
+
+
+def test_strip_userinfo():
+    assert strip_userinfo('http://u:pw@host:8080/x') == 'http://host:8080/x'
+    assert strip_userinfo('http://host:8080') == 'http://host:8080'
+
+
+def test_client_class_refuses_unknown_versions():
+    with pytest.raises(ValueError) as info:
+        client_class('3900')
+    assert '1900, 2900' in str(info.value)

@@ -26,6 +26,7 @@ from ..protocol import (
     CoffeeWrongVersion,
     clear_token_cache,
     client_class,
+    format_utc_timestamp,
 )
 from .protocol_common import (
     PASSWORD,
@@ -465,3 +466,19 @@ def test_token_refused_again_after_renewal_is_not_retried_forever():
     assert info.value.code == 'token_expired'
     assert info.value.retryable is False
     assert 't0k3n-abc' not in str(info.value)
+
+
+def test_format_utc_timestamp():
+    utc = datetime.timezone.utc
+    brussels = datetime.timezone(datetime.timedelta(hours=1))
+    expected = '2026-11-20T07:31:00.120000Z'
+    assert format_utc_timestamp(
+        datetime.datetime(2026, 11, 20, 7, 31, 0, 120000, tzinfo=utc)) == \
+        expected
+    assert format_utc_timestamp(
+        datetime.datetime(2026, 11, 20, 8, 31, 0, 120000,
+                          tzinfo=brussels)) == expected
+    assert format_utc_timestamp(
+        datetime.datetime(2026, 11, 20, 7, 31, 0, 120000)) == expected
+    assert format_utc_timestamp(expected) == expected
+    assert format_utc_timestamp(None) is None
