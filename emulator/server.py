@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .clock import US, real_now_us
+from .clock import real_now_us
 from .machine import Machine
 from .sim import Sim
 from .store import ProtocolMismatch, Store

@@ -439,8 +439,9 @@ class Api2900(object):
         with self.store.tx():
             con = self.find('consumers', rid, 'consumer')
             self.check_if_match(req, self.consumer(con))
-            if 'badge' in values and self.badge_taken(values['badge'],
-                                                       con['pk']):
+            taken = 'badge' in values and self.badge_taken(
+                values['badge'], con['pk'])
+            if taken:
                 raise ApiError(409, 'badge_exists',
                                'a consumer already has badge %s'
                                % values['badge'])

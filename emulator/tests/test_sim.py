@@ -344,7 +344,7 @@ def test_sigterm_stops_cleanly_and_logs_without_secrets(state_dir):
     with open(os.path.join(state_dir, 'emulator.log')) as f:
         log = f.read()
     assert 'POST /api/v2/auth/token 200' in log
-    lines = [l for l in log.splitlines() if 'GET /api/v2/machine 200' in l]
+    lines = [x for x in log.splitlines() if 'GET /api/v2/machine 200' in x]
     assert len(lines) == 1 and lines[0].endswith('ms')
     assert 'GET /api/v2/brews?limit=3 200' in log
     assert token not in log and 'espresso' not in log

@@ -350,11 +350,11 @@ def test_log_csv_format(v1):
             entry['result']])
     # the document's sample lines exist in that exact form
     assert '100259;3;2003;120;2026-11-20 08:31:12;ok' in lines
-    assert any(l.split(';')[2] == '' for l in lines[1:])
+    assert any(x.split(';')[2] == '' for x in lines[1:])
     # modified_after works as on the JSON log
     since = '2026-11-20 08:34:37'
     part = v1.get('/api/v1/log.csv', params={'modified_after': since})
-    numbers = [int(l.split(';')[0]) for l in
+    numbers = [int(x.split(';')[0]) for x in
                part.text.split('\n')[1:-1]]
     assert numbers == sorted(e['log_no'] for e in
                              v1.all('/api/v1/log', modified_after=since))
@@ -549,5 +549,5 @@ def test_malformed_records_are_stable_and_counted(v1):
     assert other != bad
     emu.sim('POST', 'faults', {'malformed': 0})
     assert all(_well_formed_log(e) for e in v1.all('/api/v1/log'))
-    assert all(len(l.split(';')) == 6 for l in
+    assert all(len(x.split(';')) == 6 for x in
                v1.get('/api/v1/log.csv').text.split('\n')[1:-1])
