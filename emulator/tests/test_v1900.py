@@ -485,7 +485,7 @@ def _concurrent(v1, n, path='/api/v1/machine'):
 def test_third_concurrent_request_gets_503(v1):
     emu = v1.emu
     emu.sim('POST', 'counters', {})
-    emu.sim('POST', 'config', {'delay_ms': 700})   # a slow machine
+    emu.sim('POST', 'config', {'delay_ms': 1200})  # a slow machine
     results = _concurrent(v1, 3)
     statuses = sorted(r[0] for r in results)
     assert statuses == [200, 200, 503], results
@@ -508,7 +508,7 @@ def test_third_concurrent_request_gets_503(v1):
 def test_hanging_requests_make_the_machine_busy(v1):
     emu = v1.emu
     emu.sim('POST', 'faults', {'rate': 1.0, 'kinds': ['hang'], 'seed': 1,
-                               'hang_seconds': 1.0})
+                               'hang_seconds': 1.5})
     results = _concurrent(v1, 4)
     emu.sim('POST', 'faults', {'rate': 0})
     kinds = sorted(str(r[0]) for r in results)
