@@ -4,6 +4,7 @@
 
 import datetime
 import logging
+import threading
 import time
 
 import pytest
@@ -342,6 +343,23 @@ def test_clients_of_one_machine_share_one_token(emulator):
             coffee.get_machine()
     assert request_count(emulator, TOKEN_PATH) == 1
     assert request_count(emulator, MACHINE_PATH, 200) == 3
+
+
+def test_threads_starting_together_fetch_one_token(emulator):
+    set_config(emulator, delay_ms=200)  # keep the token request in flight
+    models = []
+
+    def ask():
+        with Coffee2900Client(emulator.url, USERNAME, PASSWORD) as coffee:
+            models.append(coffee.get_machine()['model'])
+
+    threads = [threading.Thread(target=ask) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert models == ['2900'] * 5
+    assert request_count(emulator, TOKEN_PATH) == 1
 
 
 def test_expired_token_is_renewed_once_and_the_request_retried(emulator,
