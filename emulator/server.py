@@ -81,6 +81,7 @@ class App(object):
             self.machine.seed(args.data)
             self.log('seeded %s in %.2f s' % (args.data, time.time() - started))
         api_class = Api1900 if self.protocol == '1900' else Api2900
+        self.api_prefix = '/api/v1/' if self.protocol == '1900' else '/api/v2/'
         self.api = api_class(self.machine, args.username, args.password)
         self.sim = Sim(self)
         self.limiter = RateLimiter()
@@ -355,7 +356,6 @@ def main(argv=None):
     except ProtocolMismatch as exc:
         sys.stderr.write('emulator: %s\n' % exc)
         return 2
-    app.api_prefix = '/api/v1/' if app.protocol == '1900' else '/api/v2/'
     try:
         server = Server((args.host, args.port), Handler)
     except OSError as exc:

@@ -1,6 +1,7 @@
 """Simulation controls (/_sim), persistence, seeding, process behaviour."""
 import os
 import shutil
+import signal
 import tempfile
 import time
 
@@ -349,6 +350,16 @@ def test_sigterm_stops_cleanly_and_logs_without_secrets(state_dir):
     assert 'GET /api/v2/brews?limit=3 200' in log
     assert token not in log and 'espresso' not in log
     assert log.rstrip().endswith('stopped')
+
+
+def test_sigint_stops_cleanly_too(state_dir):
+    emu = start_emulator('1900', state_dir=state_dir)
+    proc = emu.proc
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(10) == 0
+    emu.stop(keep_state=True)
+    with open(os.path.join(state_dir, 'emulator.log')) as f:
+        assert f.read().rstrip().endswith('stopped')
 
 
 def test_scale_data_is_generated_deterministically_and_fast():

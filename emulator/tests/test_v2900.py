@@ -210,6 +210,13 @@ def test_cursor_validity(v2):
     # a cursor belongs to its list
     r = v2.get('/api/v2/consumers', params={'cursor': cursor})
     assert r.status_code == 400 and error_code(r) == 'invalid_cursor'
+    # valid for an hour of machine time (the document promises >= 10 min)
+    v2.emu.sim('POST', 'clock', {'advance': 2900})   # 3501 s old
+    assert v2.get('/api/v2/brews', params={'cursor': cursor}
+                  ).status_code == 200
+    v2.emu.sim('POST', 'clock', {'advance': 100})    # 3601 s old
+    r = v2.get('/api/v2/brews', params={'cursor': cursor})
+    assert r.status_code == 400 and error_code(r) == 'cursor_expired'
 
 
 def test_limit_default_and_clamping(v2):
