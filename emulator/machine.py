@@ -528,12 +528,17 @@ class Machine(object):
         r = rnd.random()
         if r < 0.6 and bev['price_cents'] > 0:
             price = max(10, bev['price_cents'] + rnd.choice([-20, -10, 10, 20]))
+            if price == bev['price_cents']:
+                price += 10
             self.change_beverage(bev, {'price_cents': price})
         elif r < 0.9 or bev['pk'] <= 9:
             names = dict(bev['names'])
             lang = rnd.choice(sorted(names))
             base = names[lang].split(' #')[0]
-            names[lang] = '%s #%d' % (base, rnd.randint(1, 99))
+            new = names[lang]
+            while new == names[lang]:
+                new = '%s #%d' % (base, rnd.randint(1, 99))
+            names[lang] = new
             self.change_beverage(bev, {'names': names})
         else:
             self.change_beverage(bev, {'active': 0 if bev['active'] else 1})
@@ -563,8 +568,10 @@ class Machine(object):
                                        + rnd.choice([200, 500, 1000])})
         elif r < 0.9 or con['pk'] <= 12:
             user = (con['name'] or 'someone').lower().split(' ')[0]
-            self.change_consumer(con, {'email': '%s.%d@example.com'
-                                       % (user, rnd.randint(1, 999))})
+            email = con['email']
+            while email == con['email']:
+                email = '%s.%d@example.com' % (user, rnd.randint(1, 999))
+            self.change_consumer(con, {'email': email})
         else:
             self.change_consumer(con, {'blocked': 0 if con['blocked'] else 1})
 
