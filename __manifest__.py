@@ -21,6 +21,8 @@
     'data': [
         'security/connector_coffee_security.xml',
         'security/ir.model.access.csv',
+        'data/queue_job_channel_data.xml',
+        'data/ir_cron_data.xml',
         'views/coffee_backend_views.xml',
         'views/connector_coffee_menus.xml',
     ],

@@ -1,0 +1,5 @@
+from . import core
+from . import backend_adapter
+from . import binder
+from . import mapper
+from . import importer

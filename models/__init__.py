@@ -1,1 +1,5 @@
 from . import coffee_backend
+from . import coffee_binding
+from . import connector_checkpoint
+from . import queue_job
+from . import product

@@ -1,12 +1,19 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""What the tests of every flow share."""
+"""What the tests of every flow share.
+
+The tests talk to a real machine emulator process over HTTP and to a real
+database; jobs are queued by the code under test and then performed here
+the way the job runner performs them, in the test's transaction.
+"""
+from odoo.addons.queue_job.job import Job
 from odoo.tests import common
+
+from ..emulator.harness import EmulatorProcess
 
 
 class CoffeeTestCase(common.SavepointCase):
-    """A database with one backend per protocol, rolled back after each
-    test class."""
+    """A database rolled back after each test class."""
 
     @classmethod
     def setUpClass(cls):
@@ -17,10 +24,87 @@ class CoffeeTestCase(common.SavepointCase):
     @classmethod
     def create_backend(cls, version, location, **values):
         values.update(
-            name='Test %s' % version,
+            name=values.get('name', 'Test %s' % version),
             version=version,
             location=location,
             username=values.get('username', 'coffee'),
             password=values.get('password', 'espresso'),
         )
         return cls.backend_model.create(values)
+
+    # -- jobs --------------------------------------------------------------
+
+    def queued_jobs(self):
+        return self.env['queue.job'].search(
+            [('state', '=', 'pending')], order='date_created, id')
+
+    def perform_jobs(self, limit=500):
+        """Perform the pending jobs, and those they queue, in order.
+
+        Returns the results. An exception of a job propagates (a
+        RetryableJobError included), as it would reach the job runner.
+        """
+        results = []
+        for __ in range(limit):
+            pending = self.queued_jobs()[:1]
+            if not pending:
+                return results
+            job = Job.load(self.env, pending.uuid)
+            job.set_started()
+            job.store()
+            result = job.perform()
+            job.set_done(result=result)
+            job.store()
+            results.append(result)
+        raise AssertionError('more than %d jobs: a job queues itself '
+                             'forever?' % limit)
+
+
+class CoffeeEmulatorCase(CoffeeTestCase):
+    """One emulator process per test class, and a backend on it.
+
+    Subclasses set ``coffee_version`` (and, when they need them, the
+    emulator's ``emulator_data`` and ``emulator_args``).
+    """
+
+    coffee_version = None
+    emulator_data = 'demo'
+    emulator_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        super(CoffeeEmulatorCase, cls).setUpClass()
+        cls.emulator = EmulatorProcess(
+            cls.coffee_version, data=cls.emulator_data,
+            extra_args=list(cls.emulator_args))
+        cls.emulator.start()
+        try:
+            cls.backend = cls.create_backend(
+                cls.coffee_version, cls.emulator.url)
+        except Exception:
+            cls.emulator.stop()
+            raise
+
+    def setUp(self):
+        super(CoffeeEmulatorCase, self).setUp()
+        # each test starts from the machine's seed data, as it starts from
+        # the class's database
+        self.sim('POST', 'reset', {})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emulator.stop()
+        super(CoffeeEmulatorCase, cls).tearDownClass()
+
+    def sim(self, method, path, payload=None):
+        """Call one of the emulator's /_sim controls."""
+        return self.emulator.sim(method, path, payload)
+
+    def machine_records(self, kind):
+        """Every record of ``kind`` the machine has, as its API shows it."""
+        return self.sim('GET', 'snapshot?kind=%s&full=1' % kind)['items']
+
+    def import_model(self, model_name, full=False):
+        """Run a whole import of ``model_name`` as the job queue would."""
+        self.backend._import(model_name, full=full)
+        return self.perform_jobs()

@@ -1,8 +1,22 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ...protocol import CoffeeError, client_class
+
+_logger = logging.getLogger(__name__)
+
+# what "Import all" imports, in this order
+IMPORT_MODELS = (
+    'coffee.product.product',
+    'coffee.res.partner',
+    'coffee.brew',
+)
 
 
 class CoffeeBackend(models.Model):
@@ -52,13 +66,278 @@ class CoffeeBackend(models.Model):
         default=lambda self: self.env['res.company']._company_default_get(
             'coffee.backend'),
     )
+    currency_id = fields.Many2one(
+        related='company_id.currency_id', readonly=True)
+
+    # what the machine says of itself (Test connection, imports)
+    machine_serial = fields.Char(string='Serial Number', readonly=True)
+    machine_firmware = fields.Char(string='Firmware', readonly=True)
+    machine_currency = fields.Char(string='Machine Currency', readonly=True)
+    machine_timezone = fields.Char(
+        string='Machine Time Zone', readonly=True,
+        help="The 1900 speaks in local time, in this zone.")
+    machine_language = fields.Char(
+        string='Machine Language', readonly=True,
+        help="Language code of the 1900's labels.")
+    machine_state = fields.Char(string='Machine State', readonly=True)
+    machine_errors = fields.Char(string='Error Codes', readonly=True)
+    machine_water_pct = fields.Integer(string='Water (%)', readonly=True)
+    machine_beans_pct = fields.Integer(string='Beans (%)', readonly=True)
+    machine_descaling_due = fields.Boolean(
+        string='Descaling Due', readonly=True)
+    machine_status_date = fields.Datetime(
+        string='Status Read On', readonly=True)
+
+    watermark_ids = fields.One2many(
+        comodel_name='coffee.backend.watermark',
+        inverse_name='backend_id',
+        string='Last Imports',
+        readonly=True,
+    )
+    full_import_interval = fields.Integer(
+        string='Full Import Every (hours)',
+        default=24,
+        help="The 1900 does not say when a card is removed: a full listing "
+             "of the cards reveals it. The scheduled import runs one this "
+             "often, and imports what changed the rest of the time. "
+             "0: never.",
+    )
+    last_full_import = fields.Datetime(readonly=True)
 
     @contextmanager
     @api.multi
     def work_on(self, model_name, **kwargs):
-        """Work on the backend in its default language."""
+        """Work on the backend in its default language, with its client.
+
+        One protocol client (one HTTP session, one token) serves every
+        component of the work.
+        """
         self.ensure_one()
         lang = self.default_lang_id.code or self.env.lang
-        with super(CoffeeBackend, self.with_context(lang=lang)).work_on(
-                model_name, **kwargs) as work:
+        backend = self.with_context(lang=lang)
+        if 'coffee_client' in kwargs:
+            with super(CoffeeBackend, backend).work_on(
+                    model_name, **kwargs) as work:
+                yield work
+            return
+        with backend._client() as client, super(
+                CoffeeBackend, backend).work_on(
+                    model_name, coffee_client=client, **kwargs) as work:
             yield work
+
+    @contextmanager
+    def _client(self):
+        """A protocol client for the machine (closed after use)."""
+        self.ensure_one()
+        backend = self.sudo()
+        client = client_class(backend.version)(
+            backend.location, backend.username or '', backend.password or '')
+        try:
+            yield client
+        finally:
+            client.close()
+
+    # -- machine status ---------------------------------------------------
+
+    @api.multi
+    def _read_machine(self):
+        """Read the machine's identity and status and store them."""
+        self.ensure_one()
+        with self._client() as client:
+            machine = client.check_machine()
+        self.sudo().write(self._machine_values(machine))
+        return machine
+
+    @api.multi
+    def _machine_values(self, machine):
+        """Backend values from a machine's answer, for both versions."""
+        status = machine.get('status') if isinstance(
+            machine.get('status'), dict) else None
+        values = {
+            'machine_serial': machine.get('serial'),
+            'machine_firmware': machine.get('firmware'),
+            'machine_currency': machine.get('currency'),
+            'machine_status_date': fields.Datetime.now(),
+        }
+        if status is None:  # 1900
+            values.update(
+                machine_timezone=machine.get('timezone'),
+                machine_language=machine.get('language'),
+                machine_state=machine.get('state'),
+                machine_errors=machine.get('error_code') or False,
+                machine_water_pct=machine.get('water_level_pct') or 0,
+                machine_beans_pct=machine.get('beans_level_pct') or 0,
+                machine_descaling_due=bool(machine.get('descaling_due')),
+            )
+        else:  # 2900
+            errors = status.get('errors') or []
+            values.update(
+                machine_timezone='UTC',
+                machine_state=status.get('state'),
+                machine_errors=', '.join(
+                    e.get('code', '') for e in errors
+                    if isinstance(e, dict)) or False,
+                machine_water_pct=_percent(
+                    status.get('water_ml'), status.get('water_capacity_ml')),
+                machine_beans_pct=_percent(
+                    status.get('beans_g'), status.get('beans_capacity_g')),
+                machine_descaling_due=bool(status.get('descaling_due')),
+            )
+        return values
+
+    @api.multi
+    def _ensure_machine_info(self):
+        """Imports need the machine's time zone and currency."""
+        for backend in self:
+            if not backend.machine_currency:
+                backend._read_machine()
+
+    @api.multi
+    def action_test_connection(self):
+        """Check the URL, the credentials and the version against the
+        machine; say what is wrong in words a person understands."""
+        for backend in self:
+            try:
+                backend._read_machine()
+            except CoffeeError as err:
+                raise UserError(_('%s: the connection failed.\n%s') % (
+                    backend.name, err))
+        return True
+
+    # -- imports ----------------------------------------------------------
+
+    @api.multi
+    def _import(self, model_name, full=False):
+        for backend in self:
+            self.env[model_name].with_delay(
+                description=_('Import %s from %s%s') % (
+                    self.env[model_name]._description, backend.name,
+                    _(' (full)') if full else ''),
+            ).import_batch(backend, full=full)
+        return True
+
+    @api.multi
+    def import_beverages(self):
+        return self._import('coffee.product.product')
+
+    @api.multi
+    def import_consumers(self):
+        return self._import('coffee.res.partner')
+
+    @api.multi
+    def import_brews(self):
+        return self._import('coffee.brew')
+
+    @api.multi
+    def import_all(self):
+        """Queue the import of everything that changed on the machine.
+
+        When the full import interval has passed, consumers are listed in
+        full, which reveals the cards removed from a 1900.
+        """
+        for backend in self:
+            full = backend._full_import_due()
+            backend._import('coffee.product.product')
+            backend._import('coffee.res.partner', full=full)
+            backend._import('coffee.brew')
+            if full:
+                backend.last_full_import = fields.Datetime.now()
+        return True
+
+    @api.multi
+    def _full_import_due(self):
+        self.ensure_one()
+        if not self.full_import_interval:
+            return False
+        if not self.last_full_import:
+            return True
+        last = fields.Datetime.from_string(self.last_full_import)
+        return datetime.now() - last >= timedelta(
+            hours=self.full_import_interval)
+
+    @api.model
+    def _scheduler_import_all(self):
+        self.search([]).import_all()
+
+    # -- watermarks -------------------------------------------------------
+
+    @api.multi
+    def _get_watermark(self, model_name):
+        self.ensure_one()
+        mark = self.env['coffee.backend.watermark'].search(
+            [('backend_id', '=', self.id), ('model', '=', model_name)])
+        return mark.value or None
+
+    @api.multi
+    def _set_watermark(self, model_name, value):
+        """Move the watermark forward, never back."""
+        self.ensure_one()
+        marks = self.env['coffee.backend.watermark']
+        mark = marks.search(
+            [('backend_id', '=', self.id), ('model', '=', model_name)])
+        if not mark:
+            marks.create({'backend_id': self.id, 'model': model_name,
+                          'value': value})
+        elif not mark.value or value > mark.value:
+            mark.value = value
+
+    # -- checkpoints ------------------------------------------------------
+
+    @api.multi
+    def add_checkpoint(self, model=None, record_id=None, message=None):
+        """Ask a person to review a record, or to read a message.
+
+        The same problem is posted once while it waits for review.
+        """
+        self.ensure_one()
+        checkpoints = self.env['connector.checkpoint'].sudo()
+        model_id = False
+        if model:
+            model_id = self.env['ir.model']._get_id(model)
+        backend_ref = '%s,%s' % (self._name, self.id)
+        pending = checkpoints.search([
+            ('backend_id', '=', backend_ref),
+            ('state', '=', 'need_review'),
+            ('model_id', '=', model_id),
+            ('record_id', '=', record_id or False),
+            ('message', '=', message or False),
+        ], limit=1)
+        if pending:
+            return pending
+        return checkpoints.create({
+            'backend_id': backend_ref,
+            'model_id': model_id,
+            'record_id': record_id or False,
+            'message': message or False,
+        })
+
+
+class CoffeeBackendWatermark(models.Model):
+    """How far the imports of one model from one machine have come.
+
+    One row per model, so that the import chains of different models never
+    write the same row.
+    """
+
+    _name = 'coffee.backend.watermark'
+    _description = 'Coffee Import Watermark'
+    _order = 'backend_id, model'
+
+    backend_id = fields.Many2one(
+        comodel_name='coffee.backend', required=True, ondelete='cascade')
+    model = fields.Char(required=True)
+    value = fields.Char(
+        string='Changed Up To',
+        help="The machine's timestamp of the newest record imported.")
+
+    _sql_constraints = [
+        ('backend_model_uniq', 'unique(backend_id, model)',
+         'One watermark per machine and model.'),
+    ]
+
+
+def _percent(value, capacity):
+    try:
+        return int(round(100.0 * value / capacity))
+    except (TypeError, ZeroDivisionError):
+        return 0

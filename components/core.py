@@ -1,0 +1,49 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from contextlib import contextmanager
+
+from odoo.addons.component.core import AbstractComponent
+from odoo.addons.queue_job.exception import (
+    FailedJobError,
+    RetryableJobError,
+)
+
+from ..protocol import CoffeeError
+
+# seconds before a job retries after a machine answered "busy" without
+# saying how long to wait
+RETRY_SECONDS = 10
+
+
+class BaseCoffeeConnectorComponent(AbstractComponent):
+    """Base of every component of this connector.
+
+    A component that sets ``_coffee_version`` is used only for backends of
+    that version: this is where the 1900 and 2900 protocols part ways.
+    """
+
+    _name = 'base.coffee.connector'
+    _inherit = 'base.connector'
+    _collection = 'coffee.backend'
+    _coffee_version = None
+
+    @classmethod
+    def _component_match(cls, work, usage=None, model_name=None, **kw):
+        return cls._coffee_version in (None, work.collection.version)
+
+
+@contextmanager
+def job_errors():
+    """Turn the machine's refusals into what the job queue understands.
+
+    Overload, time-outs and server errors are retried later (after the
+    machine's Retry-After when it gives one); anything else fails the job
+    with the machine's reason, which never holds a password or a token.
+    """
+    try:
+        yield
+    except CoffeeError as err:
+        if err.retryable:
+            raise RetryableJobError(
+                str(err), seconds=err.retry_after or RETRY_SECONDS)
+        raise FailedJobError(str(err))

@@ -1,0 +1,204 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Importers: one record, and one page of records at a time.
+
+A batch import is a chain of jobs, one per page: each job imports its page,
+moves the object's watermark and queues the job of the next page, all in
+one transaction. A failed page is retried alone; the watermark never gets
+ahead of what is committed.
+"""
+import logging
+
+import psycopg2
+
+from odoo import _, fields
+from odoo.addons.component.core import AbstractComponent
+from odoo.addons.connector.exception import MappingError
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.exceptions import UserError, ValidationError
+
+from ..protocol import CoffeeError
+
+_logger = logging.getLogger(__name__)
+
+# what a machine record can do wrong; anything else is a bug and fails the
+# job with its traceback
+RECORD_ERRORS = (MappingError, UserError, ValidationError, psycopg2.DataError)
+
+
+class CoffeeImporter(AbstractComponent):
+    """Import one machine record (fetched, or given by a page)."""
+
+    _name = 'coffee.importer'
+    _inherit = ['base.importer', 'base.coffee.connector']
+    _usage = 'record.importer'
+
+    def __init__(self, work_context):
+        super(CoffeeImporter, self).__init__(work_context)
+        self.external_id = None
+        self.coffee_record = None
+
+    def _lock(self):
+        """No two jobs import the same machine record at once.
+
+        The binding may not exist yet, so there is no row to lock: an
+        advisory lock on the machine id stands for it, and the job that
+        does not get it is retried (and then finds the binding).
+        """
+        self.advisory_lock_or_retry(
+            'coffee-import %s %s %s' % (
+                self.backend_record.id, self.model._name, self.external_id),
+            retry_seconds=2)
+
+    def _must_skip(self, binding):
+        """The binding already holds this version of the record."""
+        stamp = self.backend_adapter.timestamp_of(self.coffee_record)
+        return bool(binding and stamp and binding.coffee_updated_at
+                    and binding.coffee_updated_at >= stamp)
+
+    def _is_deleted(self):
+        """The machine says the record is gone (a 2900 tombstone)."""
+        return self.coffee_record.get('deleted') is True
+
+    def _import_deleted(self, binding):
+        """What a deleted record does to its binding; nothing by default."""
+        return binding
+
+    def _import_dependencies(self):
+        """Import the records this one points to; nothing by default."""
+
+    def _import_dependency(self, external_id, binding_model):
+        """Import ``external_id`` of ``binding_model`` unless it is known."""
+        if not external_id:
+            return self.env[binding_model].browse()
+        binder = self.binder_for(binding_model)
+        binding = binder.to_internal(external_id)
+        if not binding:
+            importer = self.component(usage='record.importer',
+                                      model_name=binding_model)
+            binding = importer.run(external_id)
+        return binding
+
+    def _create(self, values):
+        return self.model.with_context(connector_no_export=True).create(values)
+
+    def _update(self, binding, values):
+        binding.with_context(connector_no_export=True).write(values)
+
+    def _after_import(self, binding):
+        """Write the texts the machine has in other languages."""
+        languages = set(self.env['res.lang'].search([]).mapped('code'))
+        for lang, values in self.mapper.translations(
+                self.coffee_record).items():
+            if lang in languages and lang != self.env.lang:
+                self._update(binding.with_context(lang=lang), values)
+
+    def run(self, external_id=None, record=None, force=False):
+        """Import a record by id, or the ``record`` a page gave.
+
+        Returns the binding (empty when there is nothing to bind).
+        """
+        if record is not None:
+            external_id = self.backend_adapter.id_of(record)
+            if external_id is None:
+                raise MappingError(_('the record has no id'))
+        self.external_id = external_id
+        self._lock()
+        if record is None:
+            record = self.backend_adapter.read(external_id)
+        self.coffee_record = record
+        binding = self.binder.to_internal(external_id)
+        if self._is_deleted():
+            return self._import_deleted(binding)
+        if not force and self._must_skip(binding):
+            return binding
+        self._import_dependencies()
+        map_record = self.mapper.map_record(record)
+        sync = {
+            'coffee_updated_at':
+                self.backend_adapter.timestamp_of(record) or False,
+            'sync_date': fields.Datetime.now(),
+        }
+        if binding:
+            values = map_record.values()
+            values.update(sync)
+            self._update(binding, values)
+        else:
+            values = map_record.values(for_create=True)
+            values.update(sync, coffee_id=external_id)
+            # coffee_id is written with the record instead of through
+            # binder.bind(), which would cost a second write
+            binding = self._create(values)
+        self._after_import(binding)
+        return binding
+
+
+class CoffeeBatchImporter(AbstractComponent):
+    """Import one page of a model's records, then queue the next page."""
+
+    _name = 'coffee.batch.importer'
+    _inherit = ['base.importer', 'base.coffee.connector']
+    _usage = 'batch.importer'
+
+    def run(self, state=None, full=False):
+        """``state`` None starts a run: from scratch when ``full``, else
+        from the watermark (what changed since the last import)."""
+        backend = self.backend_record
+        if state is None:
+            state = {} if full else {
+                'since': backend._get_watermark(self.model._name)}
+        records, next_state, watermark = \
+            self.backend_adapter.fetch_page(state)
+        failed = 0
+        for record in records:
+            if not self._import_record(record):
+                failed += 1
+        if watermark:
+            backend._set_watermark(self.model._name, watermark)
+        if next_state:
+            self.model.with_delay(
+                description=self._page_description(next_state),
+            ).import_batch(backend, state=next_state, full=full)
+        else:
+            self._after_last_page(full)
+        return _('%d records, %d failed%s') % (
+            len(records), failed, '' if next_state else _(', last page'))
+
+    def _page_description(self, state):
+        return _('Import %s from %s (next page)') % (
+            self.model._description, self.backend_record.name)
+
+    def _after_last_page(self, full):
+        """Hook for what needs the whole listing (removed records)."""
+
+    def _import_record(self, record):
+        """Import one record of the page; a bad one becomes a checkpoint.
+
+        The record is written in a savepoint: it is imported whole or not
+        at all, and the rest of the page goes on.
+        """
+        importer = self.component(usage='record.importer')
+        try:
+            with self.env.cr.savepoint():
+                importer.run(record=record)
+        except psycopg2.IntegrityError as err:
+            # another transaction created the same binding meanwhile
+            raise RetryableJobError(str(err), seconds=2, ignore_retry=True)
+        except CoffeeError as err:
+            if err.retryable:
+                raise
+            self._record_failed(record, err)
+            return False
+        except RECORD_ERRORS as err:
+            self._record_failed(record, err)
+            return False
+        return True
+
+    def _record_failed(self, record, error):
+        external_id = self.backend_adapter.id_of(record)
+        reason = getattr(error, 'name', None) or str(error)
+        message = _('%s %s of %s could not be imported: %s') % (
+            self.model._description, external_id or _('(no id)'),
+            self.backend_record.name, reason)
+        _logger.info(message)
+        self.backend_record.add_checkpoint(message=message)

@@ -1,0 +1,139 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Import mappers and the pure conversions they are made of.
+
+A machine record is untrusted input: every value is checked for its type
+and range, and a wrong one raises ``MappingError`` naming the field, so
+that the importer can say which record and which field was wrong.
+"""
+import datetime
+import re
+from decimal import Decimal
+
+import pytz
+
+from odoo import fields
+from odoo.addons.component.core import AbstractComponent
+from odoo.addons.connector.components.mapper import mapping
+from odoo.addons.connector.exception import MappingError
+
+AMOUNT = re.compile(r'^-?\d{1,9}\.\d\d$')
+LOCAL_FORMAT = '%Y-%m-%d %H:%M:%S'
+ISO_FORMAT = '%Y-%m-%dT%H:%M:%S.%fZ'
+
+
+def field(record, key, kind, allow_none=False):
+    """``record[key]``, which must be of ``kind`` (a type or a tuple)."""
+    if not isinstance(record, dict):
+        raise MappingError('the record is not an object')
+    if key not in record:
+        raise MappingError('field %r is missing' % key)
+    value = record[key]
+    if value is None and allow_none:
+        return None
+    # bool is an int for Python, never for the machine
+    if isinstance(value, bool) and kind is not bool:
+        raise MappingError('field %r is %r, expected %s'
+                           % (key, value, _kind_name(kind)))
+    if not isinstance(value, kind):
+        raise MappingError('field %r is %r, expected %s'
+                           % (key, _short(value), _kind_name(kind)))
+    return value
+
+
+def text(record, key, max_length=None, allow_none=False):
+    """A text field; '' and None both mean "not set" and give False."""
+    value = field(record, key, str, allow_none=allow_none)
+    if max_length and value and len(value) > max_length:
+        raise MappingError('field %r is %d characters long, at most %d '
+                           'expected' % (key, len(value), max_length))
+    return value or False
+
+
+def cents_to_amount(record, key):
+    """1900 prices: a whole number of cents >= 0, as a decimal amount."""
+    cents = field(record, key, int)
+    if cents < 0:
+        raise MappingError('field %r is %r, expected 0 or more' % (key, cents))
+    return float(Decimal(cents) / 100)
+
+
+def money_to_amount(record, key, currency):
+    """2900 money objects: ``{"amount": "1.20", "currency": "EUR"}``.
+
+    The amount must be in ``currency`` (the company's): there is no
+    conversion on import, a price in another currency is an error.
+    """
+    money = field(record, key, dict)
+    amount = money.get('amount')
+    if not isinstance(amount, str) or not AMOUNT.match(amount):
+        raise MappingError('field %r has amount %r, expected a decimal '
+                           'text with two decimals' % (key, _short(amount)))
+    if money.get('currency') != currency:
+        raise MappingError('field %r is in %r, the company works in %s'
+                           % (key, _short(money.get('currency')), currency))
+    return float(Decimal(amount))
+
+
+def local_to_utc(record, key, timezone, allow_none=False):
+    """1900 times: naive local machine time -> Odoo's UTC datetime text."""
+    value = field(record, key, str, allow_none=allow_none)
+    if value is None:
+        return False
+    try:
+        moment = datetime.datetime.strptime(value, LOCAL_FORMAT)
+    except ValueError:
+        raise MappingError('field %r is %r, expected a time like '
+                           '2026-11-20 08:31:00' % (key, _short(value)))
+    try:
+        zone = pytz.timezone(timezone or 'UTC')
+    except pytz.UnknownTimeZoneError:
+        raise MappingError('the machine time zone %r is unknown' % timezone)
+    # a time in the repeated hour of autumn is read as the first one
+    moment = zone.localize(moment, is_dst=True).astimezone(pytz.utc)
+    return fields.Datetime.to_string(moment.replace(tzinfo=None))
+
+
+def iso_to_utc(record, key, allow_none=False):
+    """2900 times: ISO-8601 UTC with microseconds -> Odoo's datetime text."""
+    value = field(record, key, str, allow_none=allow_none)
+    if value is None:
+        return False
+    try:
+        moment = datetime.datetime.strptime(value, ISO_FORMAT)
+    except ValueError:
+        raise MappingError('field %r is %r, expected a UTC time like '
+                           '2026-11-20T07:31:00.120000Z'
+                           % (key, _short(value)))
+    return fields.Datetime.to_string(moment)
+
+
+def _kind_name(kind):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: 'a text', int: 'a whole number', bool: 'true or false',
+             dict: 'an object', list: 'a list', float: 'a number'}
+    return ' or '.join(names.get(k, k.__name__) for k in kinds)
+
+
+def _short(value, limit=40):
+    """A value as it can be quoted in a message (10 kB texts exist)."""
+    text_value = repr(value)
+    if len(text_value) > limit:
+        text_value = text_value[:limit] + '...'
+    return text_value
+
+
+class CoffeeImportMapper(AbstractComponent):
+    """Machine record -> values of a binding."""
+
+    _name = 'coffee.import.mapper'
+    _inherit = ['base.coffee.connector', 'base.import.mapper']
+    _usage = 'import.mapper'
+
+    @mapping
+    def backend_id(self, record):
+        return {'backend_id': self.backend_record.id}
+
+    def translations(self, record):
+        """Translated values by language code: ``{'fr_FR': {...}}``."""
+        return {}

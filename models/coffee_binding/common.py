@@ -1,0 +1,57 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import _, api, fields, models
+from odoo.addons.queue_job.job import job, related_action
+
+from ...components.core import job_errors
+
+
+class CoffeeBinding(models.AbstractModel):
+    """A record of Odoo as it is known on one coffee machine."""
+
+    _name = 'coffee.binding'
+    _inherit = 'external.binding'
+    _description = 'Coffee Binding (abstract)'
+
+    backend_id = fields.Many2one(
+        comodel_name='coffee.backend',
+        string='Coffee Machine',
+        required=True,
+        readonly=True,
+        ondelete='restrict',
+    )
+    # text, not a number: "0" and "00" are two different cards
+    coffee_id = fields.Char(string='ID on the Machine', readonly=True,
+                            index=True)
+    coffee_updated_at = fields.Char(
+        string='Changed on the Machine',
+        readonly=True,
+        help="The machine's timestamp of the version last imported, as the "
+             "machine wrote it.",
+    )
+    # the binding's own flag: it must not archive the bound record
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        ('coffee_uniq', 'unique(backend_id, coffee_id)',
+         'A binding already exists with the same machine ID.'),
+    ]
+
+    @job(default_channel='root.coffee')
+    @related_action(action='related_action_coffee_backend')
+    @api.model
+    def import_batch(self, backend, state=None, full=False):
+        """Import a page of records from the machine, queue the next one."""
+        with job_errors(), backend.work_on(self._name) as work:
+            importer = work.component(usage='batch.importer')
+            return importer.run(state=state, full=full)
+
+    @job(default_channel='root.coffee')
+    @related_action(action='related_action_unwrap_binding')
+    @api.model
+    def import_record(self, backend, external_id, force=False):
+        """Import one record from the machine by its id."""
+        with job_errors(), backend.work_on(self._name) as work:
+            importer = work.component(usage='record.importer')
+            binding = importer.run(external_id, force=force)
+            return _('Imported %s') % (binding.display_name or external_id)

@@ -1,0 +1,134 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo.addons.component.core import AbstractComponent, Component
+from odoo.addons.connector.components.mapper import mapping, only_create
+from odoo.addons.connector.exception import MappingError
+
+from ...components.mapper import (
+    cents_to_amount,
+    field,
+    money_to_amount,
+    text,
+)
+
+
+def _number(record, key, low, high):
+    value = field(record, key, int)
+    if not low <= value <= high:
+        raise MappingError('field %r is %r, expected %d to %d'
+                           % (key, value, low, high))
+    return value
+
+
+class CoffeeBeverageImportMapper(AbstractComponent):
+    """What both versions say alike of a beverage."""
+
+    _name = 'coffee.product.product.import.mapper'
+    _inherit = 'coffee.import.mapper'
+    _apply_on = 'coffee.product.product'
+
+    @mapping
+    def measures(self, record):
+        return {
+            'volume_ml': _number(record, 'volume_ml', 0, 10000),
+            'strength': _number(record, 'strength', 1, 5),
+        }
+
+    @only_create
+    @mapping
+    def product_defaults(self, record):
+        return {
+            'type': 'consu',
+            'sale_ok': True,
+            'purchase_ok': False,
+            'company_id': False,
+        }
+
+
+class Coffee1900BeverageImportMapper(Component):
+    """A 1900 drink: one label in the machine's language, cents."""
+
+    _name = 'coffee.1900.product.product.import.mapper'
+    _inherit = 'coffee.product.product.import.mapper'
+    _coffee_version = '1900'
+
+    @mapping
+    def name(self, record):
+        return {'name': self._label(record)}
+
+    @mapping
+    def price(self, record):
+        self._check_machine_currency()
+        return {'list_price': cents_to_amount(record, 'price_cents')}
+
+    @mapping
+    def enabled(self, record):
+        enabled = field(record, 'enabled', int)
+        if enabled not in (0, 1):
+            raise MappingError("field 'enabled' is %r, expected 0 or 1"
+                               % enabled)
+        return {'machine_enabled': bool(enabled)}
+
+    def translations(self, record):
+        language = self.backend_record.machine_language
+        if not language:
+            return {}
+        return {language: {'name': self._label(record)}}
+
+    @staticmethod
+    def _label(record):
+        label = text(record, 'label', max_length=255)
+        if not label:
+            raise MappingError("field 'label' is empty")
+        return label
+
+    def _check_machine_currency(self):
+        backend = self.backend_record
+        company_currency = backend.company_id.currency_id.name
+        if backend.machine_currency and \
+                backend.machine_currency != company_currency:
+            raise MappingError(
+                'the machine counts in %s, the company in %s'
+                % (backend.machine_currency, company_currency))
+
+
+class Coffee2900BeverageImportMapper(Component):
+    """A 2900 beverage: names in several languages, money objects."""
+
+    _name = 'coffee.2900.product.product.import.mapper'
+    _inherit = 'coffee.product.product.import.mapper'
+    _coffee_version = '2900'
+
+    @mapping
+    def name(self, record):
+        names = self._names(record)
+        lang = self.env.lang or 'en_US'
+        name = names.get(lang) or names.get('en_US') or \
+            names[sorted(names)[0]]
+        return {'name': name}
+
+    @mapping
+    def price(self, record):
+        currency = self.backend_record.company_id.currency_id.name
+        return {'list_price': money_to_amount(record, 'price', currency)}
+
+    @mapping
+    def enabled(self, record):
+        return {'machine_enabled': field(record, 'active', bool)}
+
+    def translations(self, record):
+        return dict((lang, {'name': name})
+                    for lang, name in self._names(record).items())
+
+    @staticmethod
+    def _names(record):
+        names = field(record, 'name', dict)
+        if not names:
+            raise MappingError("field 'name' has no translation")
+        for lang, name in names.items():
+            if not isinstance(name, str) or not name or len(name) > 255:
+                raise MappingError("field 'name' has %r for %s, expected a "
+                                   "text of 1 to 255 characters"
+                                   % (name if not isinstance(name, str)
+                                      else name[:40], lang))
+        return names
