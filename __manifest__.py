@@ -25,6 +25,7 @@
         'data/ir_cron_data.xml',
         'views/coffee_backend_views.xml',
         'views/connector_coffee_menus.xml',
+        'wizards/coffee_brew_csv_import_views.xml',
     ],
     'demo': [
         'demo/coffee_backend_demo.xml',

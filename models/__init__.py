@@ -3,3 +3,4 @@ from . import coffee_binding
 from . import connector_checkpoint
 from . import queue_job
 from . import product
+from . import brew

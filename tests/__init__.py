@@ -1,2 +1,4 @@
 from . import test_backend
 from . import test_import_beverages
+from . import test_import_brews
+from . import test_import_csv

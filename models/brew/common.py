@@ -1,0 +1,140 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Brews: the machine's log of cups (1900: log entries, 2900: brews)."""
+import base64
+
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.addons.component.exception import NoComponentError
+from odoo.addons.queue_job.exception import FailedJobError
+from odoo.addons.queue_job.job import job, related_action
+
+from ...components.core import job_errors
+
+BREW_STATES = [
+    ('running', 'Running'),
+    ('done', 'Done'),
+    ('cancelled', 'Cancelled'),
+    ('failed', 'Failed'),
+]
+
+
+class CoffeeBrew(models.Model):
+    """One cup brewed (or not) by a machine.
+
+    A brew exists only on the machine, so the binding is the record: there
+    is no Odoo model behind it.
+    """
+
+    _name = 'coffee.brew'
+    _inherit = 'coffee.binding'
+    _description = 'Coffee Brew'
+    _order = 'date_start desc, id desc'
+
+    name = fields.Char(
+        compute='_compute_name', store=True, readonly=True,
+        help="What was brewed for whom and when (machine time), as it was "
+             "when the cup was imported.")
+    product_id = fields.Many2one(
+        comodel_name='product.product',
+        string='Beverage',
+        required=True,
+        readonly=True,
+        ondelete='restrict',
+        index=True,
+    )
+    partner_id = fields.Many2one(
+        comodel_name='res.partner',
+        string='Consumer',
+        readonly=True,
+        ondelete='set null',
+        index=True,
+        help="Empty for an anonymous cup, or when the machine does not know "
+             "the consumer any more.",
+    )
+    consumer_ref = fields.Char(
+        string='Consumer on the Machine',
+        readonly=True,
+        help="The card number (1900) or consumer id (2900) the machine "
+             "charged the cup to, kept even when the consumer is unknown.",
+    )
+    company_id = fields.Many2one(
+        related='backend_id.company_id', store=True, readonly=True)
+    currency_id = fields.Many2one(
+        related='backend_id.company_id.currency_id', readonly=True)
+    price = fields.Monetary(readonly=True, currency_field='currency_id')
+    date_start = fields.Datetime(string='Started', readonly=True, index=True)
+    date_end = fields.Datetime(string='Finished', readonly=True)
+    state = fields.Selection(
+        selection=BREW_STATES, required=True, readonly=True, default='done')
+
+    # Only the fields of the brew itself: the name is a snapshot of the
+    # cup, it does not follow later renames of the beverage or partner
+    # (which would rewrite thousands of brews on each rename).
+    @api.depends('product_id', 'partner_id', 'consumer_ref', 'date_start',
+                 'backend_id')
+    def _compute_name(self):
+        for brew in self:
+            brew.name = brew._brew_name()
+
+    @api.multi
+    def _brew_name(self):
+        self.ensure_one()
+        beverage = self.product_id.name or _('Unknown beverage')
+        if self.partner_id:
+            who = _('%s for %s') % (beverage, self.partner_id.name)
+        elif self.consumer_ref:
+            who = _('%s for consumer %s') % (beverage, self.consumer_ref)
+        else:
+            who = _('%s (anonymous)') % beverage
+        if not self.date_start:
+            return who
+        return '%s, %s' % (who, self._machine_time(self.date_start))
+
+    @api.multi
+    def _machine_time(self, value):
+        """A UTC datetime text as the machine shows it (its time zone)."""
+        self.ensure_one()
+        zone_name = self.backend_id.machine_timezone or 'UTC'
+        try:
+            zone = pytz.timezone(zone_name)
+        except pytz.UnknownTimeZoneError:
+            zone = pytz.utc
+        moment = pytz.utc.localize(fields.Datetime.from_string(value))
+        return moment.astimezone(zone).strftime('%Y-%m-%d %H:%M')
+
+    # -- log file of the 1900 ---------------------------------------------
+
+    @job(default_channel='root.coffee')
+    @related_action(action='related_action_coffee_backend')
+    @api.model
+    def import_log_csv(self, backend, data, filename):
+        """Import a 1900 log export; ``data`` is the file in base64.
+
+        Bad lines become message checkpoints, the rest of the file is
+        imported; a file that is not a log export fails the job.
+        """
+        content = base64.b64decode(data)
+        with job_errors(), backend.work_on(self._name) as work:
+            try:
+                importer = work.component(usage='csv.importer')
+            except NoComponentError:
+                raise FailedJobError(
+                    _('%s does not write log files: only a Coffee 1900 '
+                      'does.') % backend.name)
+            return importer.run(content, filename)
+
+    @job(default_channel='root.coffee')
+    @related_action(action='related_action_coffee_backend')
+    @api.model
+    def import_log_csv_from_machine(self, backend):
+        """Import the log export a networked 1900 serves (log.csv)."""
+        with job_errors(), backend.work_on(self._name) as work:
+            try:
+                importer = work.component(usage='csv.importer')
+            except NoComponentError:
+                raise FailedJobError(
+                    _('%s does not write log files: only a Coffee 1900 '
+                      'does.') % backend.name)
+            return importer.run_from_machine()

@@ -1,0 +1,114 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The 1900's log export (CSV), from a USB stick or from the machine."""
+import logging
+
+import psycopg2
+
+from odoo import _
+from odoo.addons.component.core import Component
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
+
+from ...components.importer import RECORD_ERRORS
+from ...components.mapper import LOCAL_FORMAT
+from ...protocol import CoffeeError, parse_log_csv
+
+_logger = logging.getLogger(__name__)
+
+
+def csv_line_to_log_entry(values):
+    """A parsed line of the file as the log entry ``GET /api/v1/log``
+    would give: the columns mean what the JSON fields mean."""
+    return {
+        'log_no': values['log_no'],
+        'drink_no': values['drink_no'],
+        'card_no': values['card_no'],
+        'price_cents': values['price_cents'],
+        'ts': values['ts'].strftime(LOCAL_FORMAT),
+        'result': values['result'],
+    }
+
+
+class Coffee1900BrewCsvImporter(Component):
+    """Import a log file line by line; a bad line becomes a checkpoint."""
+
+    _name = 'coffee.1900.brew.csv.importer'
+    _inherit = ['base.importer', 'base.coffee.connector']
+    _apply_on = 'coffee.brew'
+    _usage = 'csv.importer'
+    _coffee_version = '1900'
+
+    def run(self, content, filename, fetch_dependencies=False):
+        """Import the log file ``content`` (bytes or text).
+
+        ``fetch_dependencies``: import the drinks and cards the lines point
+        to from the machine (the file comes from it); else only those
+        already imported are known.
+        """
+        try:
+            lines = parse_log_csv(content)
+        except ValueError as err:  # CsvHeaderError included
+            raise FailedJobError(
+                _('%s is not a Coffee 1900 log file: %s') % (filename, err))
+        self._check_machine_info()
+        usage = 'record.importer' if fetch_dependencies \
+            else 'csv.record.importer'
+        imported = failed = 0
+        for line in lines:
+            if line.error:
+                # the parser's reason starts with "line <n>: "
+                self._line_failed(filename, line.error)
+                failed += 1
+                continue
+            reason = self._import_line(
+                usage, csv_line_to_log_entry(line.values))
+            if reason:
+                self._line_failed(
+                    filename, _('line %d: %s') % (line.line_no, reason))
+                failed += 1
+            else:
+                imported += 1
+        return _('%s: %d lines imported, %d bad lines') % (
+            filename, imported, failed)
+
+    def run_from_machine(self):
+        """Import the log file the machine serves (``log.csv``)."""
+        content = self.backend_adapter.log_csv()
+        filename = 'log.csv of %s' % (
+            self.backend_record.machine_serial or self.backend_record.name)
+        return self.run(content, filename, fetch_dependencies=True)
+
+    def _check_machine_info(self):
+        """The file's times are local: the machine's zone must be known."""
+        backend = self.backend_record
+        try:
+            backend._ensure_machine_info()
+        except CoffeeError as err:
+            raise FailedJobError(
+                _('The time zone and currency of %s are not known yet and '
+                  'the machine cannot be reached to read them (%s). Test '
+                  'the connection once while it is on the network.')
+                % (backend.name, err))
+
+    def _import_line(self, usage, entry):
+        """Import one entry in a savepoint; the reason when it is bad."""
+        importer = self.component(usage=usage)
+        try:
+            with self.env.cr.savepoint():
+                importer.run(record=entry)
+        except psycopg2.IntegrityError as err:
+            # another transaction created the same brew meanwhile
+            raise RetryableJobError(str(err), seconds=2, ignore_retry=True)
+        except CoffeeError as err:
+            if err.retryable:
+                raise
+            return str(err)
+        except RECORD_ERRORS as err:
+            return getattr(err, 'name', None) or str(err)
+        return None
+
+    def _line_failed(self, filename, reason):
+        message = _('Log file %s of %s: %s') % (
+            filename, self.backend_record.name, reason)
+        _logger.info(message)
+        self.backend_record.add_checkpoint(message=message)

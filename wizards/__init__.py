@@ -1,0 +1,1 @@
+from . import coffee_brew_csv_import
