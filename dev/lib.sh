@@ -3,7 +3,8 @@
 # Source it; it defines functions and variables and runs nothing else.
 # shellcheck shell=bash
 
-COFFEE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# -P: the real path, also when called through .var/addons/connector_coffee
+COFFEE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 COFFEE_VAR=${COFFEE_VAR:-$COFFEE_ROOT/.var}
 # Virtual environments are kept outside the work tree, keyed by the hash of
 # what they were built from, so a fresh clone with the same pins reuses them
