@@ -104,6 +104,7 @@ class CoffeeImporter(AbstractComponent):
                 raise MappingError(_('the record has no id'))
         self.external_id = external_id
         self._lock()
+        self.backend_record._ensure_machine_info()
         if record is None:
             record = self.backend_adapter.read(external_id)
         self.coffee_record = record
@@ -144,6 +145,7 @@ class CoffeeBatchImporter(AbstractComponent):
         """``state`` None starts a run: from scratch when ``full``, else
         from the watermark (what changed since the last import)."""
         backend = self.backend_record
+        backend._ensure_machine_info()
         if state is None:
             state = {} if full else {
                 'since': backend._get_watermark(self.model._name)}

@@ -11,12 +11,7 @@ from ...protocol import CoffeeError, client_class
 
 _logger = logging.getLogger(__name__)
 
-# what "Import all" imports, in this order
-IMPORT_MODELS = (
-    'coffee.product.product',
-    'coffee.res.partner',
-    'coffee.brew',
-)
+MACHINE_STATES = ('ready', 'brewing', 'descaling', 'error')
 
 
 class CoffeeBackend(models.Model):
@@ -66,6 +61,12 @@ class CoffeeBackend(models.Model):
         default=lambda self: self.env['res.company']._company_default_get(
             'coffee.backend'),
     )
+    timeout = fields.Integer(
+        string='Timeout (s)',
+        default=30,
+        help="How long to wait for the machine's answer before the job "
+             "tries again later.",
+    )
     currency_id = fields.Many2one(
         related='company_id.currency_id', readonly=True)
 
@@ -79,7 +80,11 @@ class CoffeeBackend(models.Model):
     machine_language = fields.Char(
         string='Machine Language', readonly=True,
         help="Language code of the 1900's labels.")
-    machine_state = fields.Char(string='Machine State', readonly=True)
+    machine_state = fields.Selection(
+        selection=[('ready', 'Ready'), ('brewing', 'Brewing'),
+                   ('descaling', 'Descaling'), ('error', 'Error'),
+                   ('unknown', 'Unknown')],
+        string='Machine State', readonly=True)
     machine_errors = fields.Char(string='Error Codes', readonly=True)
     machine_water_pct = fields.Integer(string='Water (%)', readonly=True)
     machine_beans_pct = fields.Integer(string='Beans (%)', readonly=True)
@@ -131,7 +136,8 @@ class CoffeeBackend(models.Model):
         self.ensure_one()
         backend = self.sudo()
         client = client_class(backend.version)(
-            backend.location, backend.username or '', backend.password or '')
+            backend.location, backend.username or '', backend.password or '',
+            timeout=(min(5, backend.timeout or 30), backend.timeout or 30))
         try:
             yield client
         finally:
@@ -183,6 +189,8 @@ class CoffeeBackend(models.Model):
                     status.get('beans_g'), status.get('beans_capacity_g')),
                 machine_descaling_due=bool(status.get('descaling_due')),
             )
+        if values['machine_state'] not in MACHINE_STATES:
+            values['machine_state'] = 'unknown'
         return values
 
     @api.multi

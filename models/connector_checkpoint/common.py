@@ -21,14 +21,14 @@ class ConnectorCheckpoint(models.Model):
         with_record = self.filtered(lambda c: c.model_id and c.record_id)
         for check in self - with_record:
             check.record = False
-        super(ConnectorCheckpoint, with_record)._compute_record()
+        return super(ConnectorCheckpoint, with_record)._compute_record()
 
     @api.depends('model_id', 'record_id', 'message')
     def _compute_name(self):
         with_record = self.filtered(lambda c: c.model_id and c.record_id)
         for check in self - with_record:
             check.name = (check.message or '').split('\n')[0][:120]
-        super(ConnectorCheckpoint, with_record)._compute_name()
+        return super(ConnectorCheckpoint, with_record)._compute_name()
 
     @api.model
     def create(self, vals):

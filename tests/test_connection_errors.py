@@ -1,0 +1,106 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""What a person sees when the machine cannot be reached or refuses us,
+and what the job queue does with an overloaded machine."""
+import socket
+
+from odoo.addons.queue_job.exception import (
+    FailedJobError,
+    RetryableJobError,
+)
+from odoo.addons.queue_job.job import Job
+from odoo.exceptions import UserError
+
+from .common import CoffeeEmulatorCase
+
+
+def unused_port():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class ConnectionCases(object):
+
+    other_version = None
+
+    def test_connection_ok_reads_the_machine(self):
+        self.assertTrue(self.backend.action_test_connection())
+        self.assertTrue(self.backend.machine_serial)
+        self.assertEqual(self.backend.machine_currency, 'EUR')
+        self.assertEqual(self.backend.machine_state, 'ready')
+
+    def test_connection_refused(self):
+        backend = self.create_backend(
+            self.coffee_version, 'http://127.0.0.1:%d' % unused_port())
+        with self.assertRaisesRegex(UserError, '(?i)refused|connect'):
+            backend.action_test_connection()
+
+    def test_wrong_password(self):
+        backend = self.create_backend(
+            self.coffee_version, self.emulator.url, password='s3cret-typo')
+        with self.assertRaises(UserError) as caught:
+            backend.action_test_connection()
+        message = str(caught.exception.name)
+        self.assertRegex(message, '(?i)username or password')
+        self.assertNotIn('s3cret-typo', message)
+
+    def test_wrong_version_on_that_url(self):
+        backend = self.create_backend(self.other_version, self.emulator.url)
+        with self.assertRaisesRegex(UserError, '(?i)version'):
+            backend.action_test_connection()
+
+    def test_timeout(self):
+        self.sim('POST', 'faults',
+                 {'rate': 1.0, 'kinds': ['hang'], 'hang_seconds': 8,
+                  'seed': 3})
+        backend = self.create_backend(
+            self.coffee_version, self.emulator.url, timeout=2)
+        with self.assertRaisesRegex(UserError, 'did not answer within 2 s'):
+            backend.action_test_connection()
+
+    def test_wrong_credentials_fail_the_job_clearly(self):
+        backend = self.create_backend(
+            self.coffee_version, self.emulator.url, password='s3cret-typo')
+        backend.import_beverages()
+        job = Job.load(self.env, self.queued_jobs().uuid)
+        with self.assertRaises(FailedJobError) as caught:
+            job.perform()
+        self.assertRegex(str(caught.exception), '(?i)username or password')
+        self.assertNotIn('s3cret-typo', str(caught.exception))
+
+    def test_overloaded_machine_makes_the_job_retry(self):
+        self.backend.action_test_connection()  # machine info known
+        self.sim('POST', 'faults',
+                 {'rate': 1.0, 'kinds': [self.overload_kind], 'seed': 5,
+                  'paths': [self.list_path]})
+        self.backend.import_beverages()
+        job = Job.load(self.env, self.queued_jobs().uuid)
+        with self.assertRaises(RetryableJobError) as caught:
+            job.perform()
+        self.assertGreaterEqual(caught.exception.seconds, 1)
+        self.assertFalse(self.env['coffee.product.product'].search(
+            [('backend_id', '=', self.backend.id)]))
+        # the machine recovers: the same job, performed again, imports
+        self.sim('POST', 'faults', {'rate': 0})
+        job.perform()
+        self.assertEqual(
+            len(self.env['coffee.product.product'].search(
+                [('backend_id', '=', self.backend.id)])),
+            len(self.machine_records('beverages')))
+
+
+class TestConnection1900(ConnectionCases, CoffeeEmulatorCase):
+    coffee_version = '1900'
+    other_version = '2900'
+    overload_kind = '503'
+    list_path = '/api/v1/drinks'
+
+
+class TestConnection2900(ConnectionCases, CoffeeEmulatorCase):
+    coffee_version = '2900'
+    other_version = '1900'
+    overload_kind = '429'
+    list_path = '/api/v2/beverages'
