@@ -25,6 +25,7 @@ class CoffeeAdapter(AbstractComponent):
     _resource = None  # name of the resource in the machine's API
     _id_field = None  # key of the record's id in the machine's records
     _timestamp_field = None  # key of its last change
+    _timestamp_format = None  # strptime format of that key
 
     @property
     def client(self):
@@ -47,7 +48,16 @@ class CoffeeAdapter(AbstractComponent):
         """
         value = record.get(self._timestamp_field) \
             if isinstance(record, dict) else None
-        return value if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        # a damaged one ("2026-13-32 24:00:00") must not become the
+        # watermark: it sorts after every real one and the machine refuses
+        # it as a filter
+        try:
+            datetime.datetime.strptime(value, self._timestamp_format)
+        except ValueError:
+            return None
+        return value
 
     def fetch_page(self, state):
         """One page: ``(records, next_state or None, watermark or None)``."""
@@ -74,6 +84,7 @@ class Coffee1900Adapter(AbstractComponent):
     _inherit = 'coffee.adapter'
     _coffee_version = '1900'
     _timestamp_field = 'modified'
+    _timestamp_format = '%Y-%m-%d %H:%M:%S'
     _per_page = 100
 
     def fetch_page(self, state):
@@ -113,6 +124,7 @@ class Coffee2900Adapter(AbstractComponent):
     _coffee_version = '2900'
     _id_field = 'id'
     _timestamp_field = 'updated_at'
+    _timestamp_format = '%Y-%m-%dT%H:%M:%S.%fZ'
     _limit = 500
     _include_deleted = False
 
