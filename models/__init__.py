@@ -4,3 +4,4 @@ from . import connector_checkpoint
 from . import queue_job
 from . import product
 from . import brew
+from . import partner

@@ -1,0 +1,4 @@
+from . import common
+from . import adapter
+from . import mapper
+from . import importer

@@ -1,0 +1,65 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import re
+
+from odoo.addons.component.core import Component
+
+from ...protocol import CoffeeNotFound
+
+# a card number: 1 to 10 digits, leading zeros significant
+CARD_NO = re.compile(r'^[0-9]{1,10}$')
+
+
+class Coffee1900ConsumerAdapter(Component):
+    """1900 cards: the card number is the id."""
+
+    _name = 'coffee.1900.res.partner.adapter'
+    _inherit = 'coffee.1900.adapter'
+    _apply_on = 'coffee.res.partner'
+    _resource = 'cards'
+    _id_field = 'card_no'
+
+    def id_of(self, record):
+        """Only a text of digits is a card number.
+
+        A number (42) cannot tell card "42" from card "00042": such a
+        record has no usable id rather than the id of another card.
+        """
+        value = record.get(self._id_field) if isinstance(record, dict) \
+            else None
+        if isinstance(value, str) and CARD_NO.match(value):
+            return value
+        return None
+
+    def read(self, external_id):  # pylint: disable=method-required-super
+        return self.client.get_card(external_id)
+
+    def listed_ids(self):
+        """``(card numbers, count of unreadable records)`` of a full
+        listing of the machine's cards."""
+        card_nos, unreadable = set(), 0
+        for record in self.client.iter_records(self._resource):
+            card_no = self.id_of(record)
+            if card_no is None:
+                unreadable += 1
+            else:
+                card_nos.add(card_no)
+        return card_nos, unreadable
+
+    def exists(self, external_id):
+        """Whether the machine still has the card (one request)."""
+        try:
+            self.read(external_id)
+        except CoffeeNotFound:
+            return False
+        return True
+
+
+class Coffee2900ConsumerAdapter(Component):
+    """2900 consumers, tombstones of deleted ones included."""
+
+    _name = 'coffee.2900.res.partner.adapter'
+    _inherit = 'coffee.2900.adapter'
+    _apply_on = 'coffee.res.partner'
+    _resource = 'consumers'
+    _include_deleted = True

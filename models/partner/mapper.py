@@ -1,0 +1,199 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Consumers (1900: cards) -> partners.
+
+The shape of the partner
+------------------------
+The machine knows a consumer by a free-text holder name and, for some, a
+free-text company name and a VAT number. It has no identity for the
+company itself, so the import never creates nor guesses a parent company
+(two cards saying "Grind & Co BV" may or may not be the same customer;
+matching companies by name is a person's decision):
+
+- no company: a person partner named after the holder;
+- a company and no holder name, or a holder name equal to the company
+  name (case and surrounding spaces ignored): the card belongs to the
+  company itself, a *company* partner (``is_company``) named after the
+  company, with its VAT number;
+- a company and another holder name: a *person* partner named after the
+  holder, with the company in ``company_name`` (Odoo's "Create company"
+  button turns it into a parent company later) and the VAT number on the
+  partner, the one to invoice until a parent company exists;
+- neither a holder nor a company: a person partner named "Badge <badge>".
+
+A consumer with a company and no VAT number is imported anyway; the
+importer asks a person to review it (a record checkpoint).
+
+Texts the machine leaves empty ('' on the 1900, null on the 2900) clear
+the partner's value.
+"""
+from odoo import _
+from odoo.addons.component.core import AbstractComponent, Component
+from odoo.addons.connector.components.mapper import mapping, only_create
+from odoo.addons.connector.exception import MappingError
+
+from ...components.mapper import (
+    cents_to_amount,
+    field,
+    iso_to_utc,
+    local_to_utc,
+    money_to_amount,
+    text,
+)
+from .adapter import CARD_NO
+
+NAME_LENGTH = 255
+EMAIL_LENGTH = 254
+VAT_LENGTH = 32
+
+
+def partner_values(badge, name, email, company, vat):
+    """The partner of a consumer (see the module's docstring).
+
+    ``name``, ``email``, ``company`` and ``vat`` are texts or False.
+    """
+    name = (name or '').strip() or False
+    company = (company or '').strip() or False
+    values = {'email': email or False, 'vat': vat or False}
+    company_card = company and (
+        not name or name.lower() == company.lower())
+    if company_card:
+        values.update(name=company, is_company=True, company_name=False)
+    else:
+        values.update(name=name or _('Badge %s') % badge, is_company=False,
+                      company_name=company)
+    return values
+
+
+def badge_of(record, key):
+    """A card number: a text of 1 to 10 digits, leading zeros kept."""
+    badge = field(record, key, str)
+    if not CARD_NO.match(badge):
+        raise MappingError('field %r is %r, expected 1 to 10 digits'
+                           % (key, badge[:40]))
+    return badge
+
+
+class CoffeeConsumerImportMapper(AbstractComponent):
+    """What both versions make alike of a consumer.
+
+    The versions only say where each value is (``_texts``, ``_badge``,
+    ``_credit``, ``_blocked``, ``_check_timestamp``).
+    """
+
+    _name = 'coffee.res.partner.import.mapper'
+    _inherit = 'coffee.import.mapper'
+    _apply_on = 'coffee.res.partner'
+
+    @mapping
+    def partner(self, record):
+        badge = self._badge(record)
+        name, email, company, vat = self._texts(record)
+        return partner_values(badge, name, email, company, vat)
+
+    @mapping
+    def card(self, record):
+        return {
+            'badge': self._badge(record),
+            'credit': self._credit(record),
+            'blocked': self._blocked(record),
+        }
+
+    @mapping
+    def timestamp(self, record):
+        """The importer keeps the machine's timestamp text as it came
+        (``coffee_updated_at``): it must be a real time."""
+        self._check_timestamp(record)
+        return {}
+
+    @only_create
+    @mapping
+    def partner_defaults(self, record):
+        return {
+            'customer': True,
+            'supplier': False,
+            'type': 'contact',
+            'company_id': self.backend_record.company_id.id,
+        }
+
+    def _badge(self, record):
+        raise NotImplementedError
+
+    def _texts(self, record):
+        """``(name, email, company, vat)``, texts or False."""
+        raise NotImplementedError
+
+    def _credit(self, record):
+        raise NotImplementedError
+
+    def _blocked(self, record):
+        raise NotImplementedError
+
+    def _check_timestamp(self, record):
+        raise NotImplementedError
+
+
+class Coffee1900ConsumerImportMapper(Component):
+    """A 1900 card: '' means "not set", credit in cents."""
+
+    _name = 'coffee.1900.res.partner.import.mapper'
+    _inherit = 'coffee.res.partner.import.mapper'
+    _coffee_version = '1900'
+
+    def _badge(self, record):
+        return badge_of(record, 'card_no')
+
+    def _texts(self, record):
+        return (text(record, 'holder', max_length=NAME_LENGTH),
+                text(record, 'email', max_length=EMAIL_LENGTH),
+                text(record, 'company', max_length=NAME_LENGTH),
+                text(record, 'vat', max_length=VAT_LENGTH))
+
+    def _credit(self, record):
+        backend = self.backend_record
+        company_currency = backend.company_id.currency_id.name
+        if backend.machine_currency and \
+                backend.machine_currency != company_currency:
+            raise MappingError(
+                'the machine counts in %s, the company in %s'
+                % (backend.machine_currency, company_currency))
+        return cents_to_amount(record, 'credit_cents')
+
+    def _blocked(self, record):
+        blocked = field(record, 'blocked', int)
+        if blocked not in (0, 1):
+            raise MappingError("field 'blocked' is %r, expected 0 or 1"
+                               % blocked)
+        return bool(blocked)
+
+    def _check_timestamp(self, record):
+        local_to_utc(record, 'modified', self.backend_record.machine_timezone)
+
+
+class Coffee2900ConsumerImportMapper(Component):
+    """A 2900 consumer: null means "not set", balance as money."""
+
+    _name = 'coffee.2900.res.partner.import.mapper'
+    _inherit = 'coffee.res.partner.import.mapper'
+    _coffee_version = '2900'
+
+    def _badge(self, record):
+        return badge_of(record, 'badge')
+
+    def _texts(self, record):
+        return tuple(
+            text(record, key, max_length=length, allow_none=True)
+            for key, length in (('name', NAME_LENGTH),
+                                ('email', EMAIL_LENGTH),
+                                ('company_name', NAME_LENGTH),
+                                ('vat', VAT_LENGTH)))
+
+    def _credit(self, record):
+        currency = self.backend_record.company_id.currency_id.name
+        return money_to_amount(record, 'balance', currency)
+
+    def _blocked(self, record):
+        return field(record, 'blocked', bool)
+
+    def _check_timestamp(self, record):
+        iso_to_utc(record, 'updated_at')
