@@ -1,5 +1,6 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from . import components
+from . import controllers
 from . import models
 from . import wizards

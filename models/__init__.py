@@ -1,5 +1,6 @@
 from . import coffee_backend
 from . import coffee_binding
+from . import coffee_webhook_event
 from . import connector_checkpoint
 from . import queue_job
 from . import product

@@ -1,0 +1,282 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Coffee 2900 webhooks: the machine tells Odoo what changed.
+
+``register_webhook()`` asks the machine to POST its events to
+``<web.base.url>/connector_coffee/webhook/<backend id>`` and keeps the secret
+it signs them with. ``_webhook_receive()`` is what that URL does with a
+delivery (the controller only carries the request to it): check the
+signature, drop the retries of an event already received, and queue the
+job that acts on a new event. Nothing is imported during the request.
+"""
+import json
+import logging
+
+from odoo import _, api, fields, models
+from odoo.addons.queue_job.job import identity_exact, job, related_action
+from odoo.exceptions import UserError
+
+from ...protocol import (
+    SIGNATURE_HEADER,
+    CoffeeError,
+    CoffeeNotFound,
+    CoffeeSignatureError,
+    verify_signature,
+)
+
+_logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = '/connector_coffee/webhook/%d'
+
+# event type: binding model whose record the event names
+WEBHOOK_IMPORTS = {
+    'brew.completed': 'coffee.brew',
+    'consumer.updated': 'coffee.res.partner',
+    'beverage.updated': 'coffee.product.product',
+}
+WEBHOOK_EVENTS = ('brew.completed', 'consumer.updated', 'beverage.updated',
+                  'machine.alert')
+
+
+class CoffeeBackend(models.Model):
+    _inherit = 'coffee.backend'
+
+    webhook_id = fields.Char(
+        string='Webhook ID', readonly=True, copy=False,
+        help="The machine's id of the webhook that posts to Odoo.")
+    webhook_url = fields.Char(
+        string='Webhook URL', readonly=True, copy=False,
+        help="Where the machine posts its events.")
+    webhook_secret = fields.Char(
+        readonly=True, copy=False,
+        groups='connector.group_connector_manager',
+        help="The machine signs its events with this secret.")
+
+    # -- registration -----------------------------------------------------
+
+    @api.multi
+    def _check_webhook_version(self):
+        for backend in self:
+            if backend.version != '2900':
+                raise UserError(_(
+                    '%(machine)s is a Coffee %(version)s: only the Coffee '
+                    '2900 sends webhooks. Odoo imports from this machine '
+                    'on schedule instead.') % {
+                        'machine': backend.name, 'version': backend.version})
+
+    @api.multi
+    def _webhook_public_url(self):
+        self.ensure_one()
+        base_url = self.env['ir.config_parameter'].sudo().get_param(
+            'web.base.url')
+        if not base_url:
+            raise UserError(_(
+                'The parameter web.base.url is not set: the machine would '
+                'not know where to send its events.'))
+        return base_url.rstrip('/') + WEBHOOK_PATH % self.id
+
+    @api.multi
+    def _delete_machine_webhooks(self, client, url=None):
+        """Remove this backend's webhooks from the machine.
+
+        Its known one, and any other posting to ``url``: one whose secret
+        was lost (a registration that Odoo rolled back) would only send
+        events Odoo cannot check.
+        """
+        self.ensure_one()
+        known = self.sudo().webhook_id
+        urls = {u for u in (url, self.webhook_url) if u}
+        for hook in client.list_webhooks():
+            if not isinstance(hook, dict) or not hook.get('id'):
+                continue
+            if hook['id'] == known or hook.get('url') in urls:
+                try:
+                    client.delete_webhook(hook['id'])
+                except CoffeeNotFound:
+                    _logger.info('%s: webhook %s was gone already',
+                                 self.name, hook['id'])
+                else:
+                    _logger.info('%s: webhook %s removed from the machine',
+                                 self.name, hook['id'])
+
+    @api.multi
+    def register_webhook(self):
+        """Ask the machine to post its events to Odoo.
+
+        Replaces the previous registration of the backend, so it can be
+        pressed again to change the URL or to renew the secret.
+        """
+        self._check_webhook_version()
+        self.check_access_rights('write')
+        self.check_access_rule('write')
+        for backend in self:
+            url = backend._webhook_public_url()
+            try:
+                with backend._client() as client:
+                    backend._delete_machine_webhooks(client, url=url)
+                    answer = client.create_webhook(url, WEBHOOK_EVENTS)
+            except CoffeeError as err:
+                raise UserError(_(
+                    '%(machine)s: the webhook could not be registered.\n'
+                    '%(reason)s') % {'machine': backend.name, 'reason': err})
+            backend.sudo().write({
+                'webhook_id': answer['id'],
+                'webhook_secret': answer['secret'],
+                'webhook_url': url,
+            })
+            _logger.info('%s: webhook %s registered for %s',
+                         backend.name, answer['id'], url)
+        return True
+
+    @api.multi
+    def unregister_webhook(self):
+        """Stop the machine posting events to Odoo."""
+        self._check_webhook_version()
+        self.check_access_rights('write')
+        self.check_access_rule('write')
+        for backend in self:
+            try:
+                with backend._client() as client:
+                    backend._delete_machine_webhooks(client)
+            except CoffeeError as err:
+                raise UserError(_(
+                    '%(machine)s: the webhook could not be removed.\n'
+                    '%(reason)s') % {'machine': backend.name, 'reason': err})
+            backend.sudo().write({
+                'webhook_id': False,
+                'webhook_secret': False,
+                'webhook_url': False,
+            })
+        return True
+
+    # -- deliveries ---------------------------------------------------------
+
+    @api.model
+    def _webhook_receive(self, backend_id, headers, raw_body, now=None):
+        """Handle one delivery; return ``(HTTP status, JSON-able body)``.
+
+        ``headers`` is a mapping (any case), ``raw_body`` the bytes as
+        received. A delivery that is not proven to come from the machine
+        writes nothing. The caller commits on a 2xx and rolls back
+        otherwise.
+        """
+        backend = self.sudo().with_context(active_test=False).browse(
+            backend_id).exists()
+        secret = backend.webhook_secret if backend else None
+        if not backend or not backend.active or not secret:
+            _logger.warning('webhook delivery for unknown coffee backend %s '
+                            '(or one without a registered webhook)',
+                            backend_id)
+            return 404, _error('not_found', 'no such webhook')
+        header = _header(headers, SIGNATURE_HEADER)
+        try:
+            verify_signature(secret, header, raw_body, now=now)
+        except CoffeeSignatureError as err:
+            _logger.warning('%s: webhook delivery refused (%s): %s',
+                            backend.name, err.code, err)
+            return 401, _error('signature_%s' % err.code,
+                               'invalid signature')
+        try:
+            event = json.loads(raw_body.decode('utf-8'))
+        except (UnicodeDecodeError, ValueError):
+            event = None
+        if not isinstance(event, dict) or not isinstance(
+                event.get('id'), str) or not event['id']:
+            _logger.warning('%s: signed webhook delivery without an event: '
+                            '%r', backend.name, raw_body[:200])
+            return 400, _error('invalid_body', 'not an event')
+        data = event.get('data') if isinstance(event.get('data'),
+                                               dict) else {}
+        object_id = data.get('object_id')
+        if not isinstance(object_id, str):
+            object_id = None
+        event_type = event.get('type')
+        if not isinstance(event_type, str):
+            event_type = None
+        claimed = self.env['coffee.webhook.event'].sudo()._claim(
+            backend.id, event['id'], event_type=event_type,
+            object_id=object_id,
+            machine_date=str(event.get('created_at') or '') or None)
+        if not claimed:
+            _logger.info('%s: webhook event %s received again, ignored',
+                         backend.name, event['id'])
+            return 200, {'status': 'duplicate'}
+        return backend._webhook_dispatch(event['id'], event_type, object_id,
+                                         data)
+
+    @api.multi
+    def _webhook_dispatch(self, event_id, event_type, object_id, data):
+        """Queue what a new event asks for; ``(status, body)``."""
+        self.ensure_one()
+        model_name = WEBHOOK_IMPORTS.get(event_type)
+        if model_name:
+            if not object_id:
+                _logger.warning('%s: webhook event %s (%s) names no object',
+                                self.name, event_id, event_type)
+                return 200, {'status': 'ignored'}
+            model = self.env[model_name]
+            model.with_delay(
+                description=_('Import %(model)s %(id)s from %(machine)s '
+                              '(webhook)') % {
+                    'model': model._description, 'id': object_id,
+                    'machine': self.name},
+                identity_key=identity_exact,
+            ).import_record(self, object_id)
+            return 200, {'status': 'queued'}
+        if event_type == 'machine.alert':
+            alert = dict((key, data.get(key)) for key in
+                         ('state', 'code', 'message'))
+            self.with_delay(
+                description=_('Alert of %s (webhook)') % self.name,
+                identity_key=identity_exact,
+            )._webhook_machine_alert(event_id, alert)
+            return 200, {'status': 'queued'}
+        # acknowledged: a refusal would only make the machine retry
+        _logger.info('%s: webhook event %s of unknown type %r ignored',
+                     self.name, event_id, event_type)
+        return 200, {'status': 'ignored'}
+
+    @job(default_channel='root.coffee')
+    @related_action(action='related_action_coffee_backend')
+    @api.multi
+    def _webhook_machine_alert(self, event_id, alert):
+        """Show the alert on the backend, and ask a person to look.
+
+        The alert's own state and code are stored first; then the machine
+        is read for the rest of its status (levels...), which may have
+        moved on since. The checkpoint is posted once per alert code while
+        it waits for review.
+        """
+        self.ensure_one()
+        values = {'machine_status_date': fields.Datetime.now()}
+        if alert.get('state') in ('ready', 'brewing', 'descaling', 'error'):
+            values['machine_state'] = alert['state']
+        if alert.get('code'):
+            values['machine_errors'] = alert['code']
+        self.sudo().write(values)
+        try:
+            self._read_machine()
+        except CoffeeError as err:
+            _logger.warning('%s: status not read after alert %s: %s',
+                            self.name, event_id, err)
+        self.add_checkpoint(message=_(
+            'The coffee machine %(machine)s reports an alert: %(code)s '
+            '%(message)s') % {
+                'machine': self.name,
+                'code': alert.get('code') or '',
+                'message': alert.get('message') or ''})
+        return _('Alert %(code)s of %(machine)s recorded') % {
+            'code': alert.get('code') or event_id, 'machine': self.name}
+
+
+def _header(headers, name):
+    """The value of header ``name`` in any case, or None."""
+    name = name.lower()
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _error(code, message):
+    return {'error': {'code': code, 'message': message}}
