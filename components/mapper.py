@@ -36,7 +36,7 @@ def field(record, key, kind, allow_none=False):
         raise MappingError('field %r is %r, expected %s'
                            % (key, value, _kind_name(kind)))
     if not isinstance(value, kind):
-        raise MappingError('field %r is %r, expected %s'
+        raise MappingError('field %r is %s, expected %s'
                            % (key, _short(value), _kind_name(kind)))
     return value
 
@@ -67,10 +67,10 @@ def money_to_amount(record, key, currency):
     money = field(record, key, dict)
     amount = money.get('amount')
     if not isinstance(amount, str) or not AMOUNT.match(amount):
-        raise MappingError('field %r has amount %r, expected a decimal '
+        raise MappingError('field %r has amount %s, expected a decimal '
                            'text with two decimals' % (key, _short(amount)))
     if money.get('currency') != currency:
-        raise MappingError('field %r is in %r, the company works in %s'
+        raise MappingError('field %r is in %s, the company works in %s'
                            % (key, _short(money.get('currency')), currency))
     return float(Decimal(amount))
 
@@ -83,7 +83,7 @@ def local_to_utc(record, key, timezone, allow_none=False):
     try:
         moment = datetime.datetime.strptime(value, LOCAL_FORMAT)
     except ValueError:
-        raise MappingError('field %r is %r, expected a time like '
+        raise MappingError('field %r is %s, expected a time like '
                            '2026-11-20 08:31:00' % (key, _short(value)))
     try:
         zone = pytz.timezone(timezone or 'UTC')
@@ -102,7 +102,7 @@ def iso_to_utc(record, key, allow_none=False):
     try:
         moment = datetime.datetime.strptime(value, ISO_FORMAT)
     except ValueError:
-        raise MappingError('field %r is %r, expected a UTC time like '
+        raise MappingError('field %r is %s, expected a UTC time like '
                            '2026-11-20T07:31:00.120000Z'
                            % (key, _short(value)))
     return fields.Datetime.to_string(moment)

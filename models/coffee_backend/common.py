@@ -307,7 +307,8 @@ class CoffeeBackend(models.Model):
             ('backend_id', '=', backend_ref),
             ('state', '=', 'need_review'),
             ('model_id', '=', model_id),
-            ('record_id', '=', record_id or False),
+            # an Integer field stores "not set" as 0
+            ('record_id', '=', record_id or 0),
             ('message', '=', message or False),
         ], limit=1)
         if pending:
