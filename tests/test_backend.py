@@ -36,3 +36,38 @@ class TestBackend(CoffeeTestCase):
         self.assertEqual(as_user.name, backend.name)
         with self.assertRaises(AccessError):
             as_user.read(['password'])
+
+
+class TestBackendJobs(CoffeeTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super(TestBackendJobs, cls).setUpClass()
+        cls.backend = cls.create_backend('2900', 'http://127.0.0.1:1')
+
+    def test_import_all_queues_one_job_per_model(self):
+        self.backend.import_all()
+        jobs = self.queued_jobs().filtered(
+            lambda j: j.args and j.args[0] == self.backend)
+        self.assertEqual(
+            sorted(jobs.mapped('model_name')),
+            ['coffee.brew', 'coffee.product.product', 'coffee.res.partner'])
+        self.assertEqual(set(jobs.mapped('channel')), {'root.coffee'})
+        self.assertTrue(all(self.backend.name in job.name for job in jobs))
+        # the first import is a full one, the next ones are not due yet
+        self.assertTrue(self.backend.last_full_import)
+        self.assertFalse(self.backend._full_import_due())
+
+    def test_scheduler_imports_from_every_active_backend(self):
+        archived = self.create_backend('1900', 'http://127.0.0.1:1',
+                                       active=False)
+        self.env['coffee.backend']._scheduler_import_all()
+        backends = set(job.args[0] for job in self.queued_jobs())
+        self.assertIn(self.backend, backends)
+        self.assertNotIn(archived, backends)
+
+    def test_batch_job_opens_its_backend(self):
+        self.backend.import_beverages()
+        action = self.queued_jobs()[-1:].open_related_action()
+        self.assertEqual(action['res_model'], 'coffee.backend')
+        self.assertEqual(action['res_id'], self.backend.id)
