@@ -103,7 +103,10 @@ class BrewImportCases(object):
         self.assertEqual(jane.partner_id.name, 'Jane Doe')
         self.assertEqual(jane.company_id, self.backend.company_id)
         self.assertEqual(jane.currency_id, self.backend.company_id.currency_id)
-        self.assertFalse(self.checkpoint_messages())
+        # (the consumers' own checkpoints, e.g. a company without VAT, are
+        # theirs)
+        self.assertFalse([m for m in self.checkpoint_messages()
+                          if 'Brew' in m])
         self.assertTrue(self.backend._get_watermark('coffee.brew'))
 
     def test_small_pages_lose_nothing(self):
@@ -173,7 +176,7 @@ class BrewImportCases(object):
         machine_ids = set(self.brew_id(r) for r in self.machine_brews())
         # no half-written brew: the damaged ones are not there at all
         self.assertEqual(set(by_id), machine_ids - damaged)
-        messages = self.checkpoint_messages()
+        messages = [m for m in self.checkpoint_messages() if 'Brew' in m]
         self.assertEqual(len(messages), len(damaged))
         for brew_id in damaged:
             self.assertEqual(
@@ -181,7 +184,8 @@ class BrewImportCases(object):
                 'one checkpoint names %s' % brew_id)
         # the next run posts the same problems once
         self.import_model('coffee.brew', full=True)
-        self.assertEqual(len(self.checkpoint_messages()), len(damaged))
+        self.assertEqual(sorted(m for m in self.checkpoint_messages()
+                                if 'Brew' in m), sorted(messages))
         # repaired on the machine: a full import takes them
         self.sim('POST', 'faults', {'malformed': 0})
         self.import_model('coffee.brew', full=True)

@@ -52,9 +52,10 @@ class CoffeeBrewCsvImport(models.TransientModel):
             parse_log_csv(content)
         except ValueError as err:
             raise UserError(
-                _('%s is not a Coffee 1900 log file: %s') % (filename, err))
+                _('%(file)s is not a Coffee 1900 log file: %(reason)s') % {
+                    'file': filename, 'reason': err})
         self.env['coffee.brew'].with_delay(
-            description=_('Import the log file %s into %s') % (
-                filename, self.backend_id.name),
+            description=_('Import the log file %(file)s into %(machine)s')
+            % {'file': filename, 'machine': self.backend_id.name},
         ).import_log_csv(self.backend_id, data, filename)
         return {'type': 'ir.actions.act_window_close'}

@@ -83,9 +83,11 @@ class CoffeeBrew(models.Model):
         self.ensure_one()
         beverage = self.product_id.name or _('Unknown beverage')
         if self.partner_id:
-            who = _('%s for %s') % (beverage, self.partner_id.name)
+            who = _('%(beverage)s for %(consumer)s') % {
+                'beverage': beverage, 'consumer': self.partner_id.name}
         elif self.consumer_ref:
-            who = _('%s for consumer %s') % (beverage, self.consumer_ref)
+            who = _('%(beverage)s for consumer %(ref)s') % {
+                'beverage': beverage, 'ref': self.consumer_ref}
         else:
             who = _('%s (anonymous)') % beverage
         if not self.date_start:

@@ -49,7 +49,8 @@ class Coffee1900BrewCsvImporter(Component):
             lines = parse_log_csv(content)
         except ValueError as err:  # CsvHeaderError included
             raise FailedJobError(
-                _('%s is not a Coffee 1900 log file: %s') % (filename, err))
+                _('%(file)s is not a Coffee 1900 log file: %(reason)s') % {
+                    'file': filename, 'reason': err})
         self._check_machine_info()
         usage = 'record.importer' if fetch_dependencies \
             else 'csv.record.importer'
@@ -63,13 +64,14 @@ class Coffee1900BrewCsvImporter(Component):
             reason = self._import_line(
                 usage, csv_line_to_log_entry(line.values))
             if reason:
-                self._line_failed(
-                    filename, _('line %d: %s') % (line.line_no, reason))
+                self._line_failed(filename, _('line %(no)d: %(reason)s') % {
+                    'no': line.line_no, 'reason': reason})
                 failed += 1
             else:
                 imported += 1
-        return _('%s: %d lines imported, %d bad lines') % (
-            filename, imported, failed)
+        return _('%(file)s: %(imported)d lines imported, %(failed)d bad '
+                 'lines') % {'file': filename, 'imported': imported,
+                             'failed': failed}
 
     def run_from_machine(self):
         """Import the log file the machine serves (``log.csv``)."""
@@ -85,10 +87,10 @@ class Coffee1900BrewCsvImporter(Component):
             backend._ensure_machine_info()
         except CoffeeError as err:
             raise FailedJobError(
-                _('The time zone and currency of %s are not known yet and '
-                  'the machine cannot be reached to read them (%s). Test '
-                  'the connection once while it is on the network.')
-                % (backend.name, err))
+                _('The time zone and currency of %(machine)s are not known '
+                  'yet and the machine cannot be reached to read them '
+                  '(%(reason)s). Test the connection once while it is on '
+                  'the network.') % {'machine': backend.name, 'reason': err})
 
     def _import_line(self, usage, entry):
         """Import one entry in a savepoint; the reason when it is bad."""
@@ -108,7 +110,8 @@ class Coffee1900BrewCsvImporter(Component):
         return None
 
     def _line_failed(self, filename, reason):
-        message = _('Log file %s of %s: %s') % (
-            filename, self.backend_record.name, reason)
+        message = _('Log file %(file)s of %(machine)s: %(reason)s') % {
+            'file': filename, 'machine': self.backend_record.name,
+            'reason': reason}
         _logger.info(message)
         self.backend_record.add_checkpoint(message=message)

@@ -69,8 +69,9 @@ class CoffeeBrewImporter(Component):
         except CoffeeNotFound:
             if required:
                 raise MappingError(
-                    _('%s %s is unknown to the machine') % (
-                        self.env[binding_model]._description, external_id))
+                    _('%(model)s %(ref)s is unknown to the machine') % {
+                        'model': self.env[binding_model]._description,
+                        'ref': external_id})
             # a consumer removed from the machine: its cups stay, without
             # a partner
             cache[key] = 0
