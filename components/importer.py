@@ -163,12 +163,14 @@ class CoffeeBatchImporter(AbstractComponent):
             ).import_batch(backend, state=next_state, full=full)
         else:
             self._after_last_page(full)
-        return _('%d records, %d failed%s') % (
-            len(records), failed, '' if next_state else _(', last page'))
+        summary = _('%(count)d records, %(failed)d failed') % {
+            'count': len(records), 'failed': failed}
+        return summary if next_state else _('%s, last page') % summary
 
     def _page_description(self, state):
-        return _('Import %s from %s (next page)') % (
-            self.model._description, self.backend_record.name)
+        return _('Import %(model)s from %(machine)s (next page)') % {
+            'model': self.model._description,
+            'machine': self.backend_record.name}
 
     def _after_last_page(self, full):
         """Hook for what needs the whole listing (removed records)."""
@@ -199,8 +201,11 @@ class CoffeeBatchImporter(AbstractComponent):
     def _record_failed(self, record, error):
         external_id = self.backend_adapter.id_of(record)
         reason = getattr(error, 'name', None) or str(error)
-        message = _('%s %s of %s could not be imported: %s') % (
-            self.model._description, external_id or _('(no id)'),
-            self.backend_record.name, reason)
+        message = _('%(model)s %(id)s of %(machine)s could not be imported: '
+                    '%(reason)s') % {
+            'model': self.model._description,
+            'id': external_id or _('(no id)'),
+            'machine': self.backend_record.name,
+            'reason': reason}
         _logger.info(message)
         self.backend_record.add_checkpoint(message=message)

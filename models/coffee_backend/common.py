@@ -208,8 +208,9 @@ class CoffeeBackend(models.Model):
             try:
                 backend._read_machine()
             except CoffeeError as err:
-                raise UserError(_('%s: the connection failed.\n%s') % (
-                    backend.name, err))
+                raise UserError(
+                    _('%(machine)s: the connection failed.\n%(reason)s') % {
+                        'machine': backend.name, 'reason': err})
         return True
 
     # -- imports ----------------------------------------------------------
@@ -218,9 +219,11 @@ class CoffeeBackend(models.Model):
     def _import(self, model_name, full=False):
         for backend in self:
             self.env[model_name].with_delay(
-                description=_('Import %s from %s%s') % (
-                    self.env[model_name]._description, backend.name,
-                    _(' (full)') if full else ''),
+                description=(
+                    _('Import %(model)s from %(machine)s (full)') if full
+                    else _('Import %(model)s from %(machine)s')) % {
+                        'model': self.env[model_name]._description,
+                        'machine': backend.name},
             ).import_batch(backend, full=full)
         return True
 
