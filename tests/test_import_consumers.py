@@ -180,6 +180,40 @@ class ConsumerImportCases(object):
         self.assertFalse(bob.active)
         self.assertFalse(partner.active)
 
+    def test_record_import_of_a_removed_consumer_archives_it(self):
+        """A webhook (or a person) asks for a consumer the machine deleted:
+        the machine answers 404, which means it is gone."""
+        self.import_model(MODEL)
+        bob = self.binding_of('2001')
+        self.remove_on_machine(bob)
+        self.env[MODEL].with_delay().import_record(self.backend, bob.coffee_id)
+        self.perform_jobs()
+        self.assertFalse(bob.active)
+        self.assertFalse(bob.odoo_id.active)
+        # never bound: nothing to do, nothing created
+        bindings = self.bindings()
+        self.env[MODEL].with_delay().import_record(
+            self.backend, self.unknown_id)
+        self.perform_jobs()
+        self.assertEqual(self.bindings(), bindings)
+
+    def test_brews_of_a_removed_consumer_stay(self):
+        self.import_model(MODEL)
+        self.import_model('coffee.product.product')
+        self.import_model('coffee.brew')
+        bob = self.binding_of('2001')
+        brews = self.env['coffee.brew'].search(
+            [('partner_id', '=', bob.odoo_id.id)])
+        self.assertTrue(brews)
+        self.remove_on_machine(bob)
+        self.import_after_removal()
+        self.import_model('coffee.brew', full=True)
+        self.assertFalse(bob.odoo_id.active)
+        brews.invalidate_cache()
+        self.assertEqual(self.env['coffee.brew'].search(
+            [('partner_id', '=', bob.odoo_id.id)]), brews)
+        self.assertTrue(all(brews.mapped('name')))
+
     def test_partner_of_two_machines_stays_while_one_binds_it(self):
         self.import_model(MODEL)
         bob = self.binding_of('2001')
@@ -238,6 +272,7 @@ class ConsumerImportCases(object):
 class TestConsumerImport1900(ConsumerImportCases, CoffeeEmulatorCase):
     coffee_version = '1900'
     name_key = 'holder'
+    unknown_id = '987654'
 
     @staticmethod
     def consumer_id(record):
@@ -318,6 +353,7 @@ class TestConsumerImport1900(ConsumerImportCases, CoffeeEmulatorCase):
 class TestConsumerImport2900(ConsumerImportCases, CoffeeEmulatorCase):
     coffee_version = '2900'
     name_key = 'name'
+    unknown_id = 'con_nobody'
 
     @staticmethod
     def consumer_id(record):

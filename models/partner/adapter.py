@@ -32,7 +32,12 @@ class Coffee1900ConsumerAdapter(Component):
         return None
 
     def read(self, external_id):  # pylint: disable=method-required-super
-        return self.client.get_card(external_id)
+        """The card, or a tombstone when the machine does not know it:
+        a removed card is unknown from then on."""
+        try:
+            return self.client.get_card(external_id)
+        except CoffeeNotFound:
+            return {self._id_field: external_id, 'deleted': True}
 
     def listed_ids(self):
         """``(card numbers, count of unreadable records)`` of a full
@@ -48,11 +53,7 @@ class Coffee1900ConsumerAdapter(Component):
 
     def exists(self, external_id):
         """Whether the machine still has the card (one request)."""
-        try:
-            self.read(external_id)
-        except CoffeeNotFound:
-            return False
-        return True
+        return not self.read(external_id).get('deleted')
 
 
 class Coffee2900ConsumerAdapter(Component):
@@ -63,3 +64,11 @@ class Coffee2900ConsumerAdapter(Component):
     _apply_on = 'coffee.res.partner'
     _resource = 'consumers'
     _include_deleted = True
+
+    def read(self, external_id):
+        """The consumer, or a tombstone when the machine does not know it
+        (a webhook of a deletion asks for the deleted consumer)."""
+        try:
+            return super(Coffee2900ConsumerAdapter, self).read(external_id)
+        except CoffeeNotFound:
+            return {self._id_field: external_id, 'deleted': True}
