@@ -10,6 +10,26 @@ from odoo.http import request
 
 _logger = logging.getLogger(__name__)
 
+WEBHOOK_PREFIX = '/connector_coffee/webhook/'
+
+
+def _get_request(self, httprequest):
+    """An Odoo 11 ``http`` request for a webhook delivery.
+
+    Odoo 11 makes every ``application/json`` request a JSON-RPC one, which
+    an ``http`` route refuses with a JSON-RPC error answered as ``200``: the
+    machine would take it for a success and never deliver the event again.
+    Deliveries are plain HTTP, whatever their content type.
+    """
+    if httprequest.path.startswith(WEBHOOK_PREFIX):
+        return http.HttpRequest(httprequest)
+    return _get_request.origin(self, httprequest)
+
+
+if not hasattr(http.Root.get_request, 'origin'):
+    _get_request.origin = http.Root.get_request
+    http.Root.get_request = _get_request
+
 
 def _json_response(status, body):
     return http.Response(
@@ -20,7 +40,7 @@ def _json_response(status, body):
 
 class CoffeeWebhookController(http.Controller):
 
-    @http.route('/connector_coffee/webhook/<int:backend_id>', type='http',
+    @http.route(WEBHOOK_PREFIX + '<int:backend_id>', type='http',
                 auth='none', methods=['POST'], csrf=False)
     def webhook(self, backend_id, **kwargs):
         """Check and acknowledge one delivery; the work goes to jobs.

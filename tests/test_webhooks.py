@@ -13,8 +13,13 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
 
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from odoo import http
 from odoo.addons.queue_job.job import Job
 from odoo.exceptions import AccessError, UserError
+from odoo.tests.common import BaseCase
 
 from ..protocol import CoffeeConnectionError, signature_header
 from .common import CoffeeEmulatorCase
@@ -303,6 +308,32 @@ class TestWebhookDeliveries(CoffeeEmulatorCase):
         self.assertEqual(len(self.checkpoints()), 1)
 
 
+class FakeSession(object):
+    db = None
+    uid = None
+    context = {}
+
+
+class TestWebhookRequestType(BaseCase):
+    """Odoo 11 takes every JSON body for JSON-RPC; not the deliveries."""
+
+    def request_for(self, path):
+        httprequest = EnvironBuilder(
+            path=path, method='POST', data=b'{"id": "evt_1"}',
+            content_type='application/json').get_request(Request)
+        httprequest.session = FakeSession()
+        return http.root.get_request(httprequest)
+
+    def test_delivery_is_an_http_request(self):
+        self.assertEqual(
+            type(self.request_for('/connector_coffee/webhook/7')),
+            http.HttpRequest)
+
+    def test_other_json_requests_unchanged(self):
+        self.assertEqual(type(self.request_for('/web/dataset/call_kw')),
+                         http.JsonRequest)
+
+
 class TestWebhookRegistration(CoffeeEmulatorCase):
     """register_webhook() on the emulator, and its real deliveries."""
 
@@ -310,6 +341,18 @@ class TestWebhookRegistration(CoffeeEmulatorCase):
 
     def machine_webhooks(self):
         return self.machine_records('webhooks')
+
+    def delivery_states(self, delivery, timeout=5):
+        """How the machine sees the attempts of a delivery, once settled."""
+        event_id = json.loads(delivery['body'].decode())['id']
+        deadline = time.time() + timeout
+        while True:
+            states = [d['state'] for d in self.sim('GET', 'deliveries')['items']
+                      if d['event_id'] == event_id]
+            if time.time() > deadline or not set(states) & {'pending',
+                                                            'sending'}:
+                return states
+            time.sleep(0.05)
 
     def set_base_url(self, url):
         self.env['ir.config_parameter'].set_param('web.base.url', url)
@@ -368,6 +411,9 @@ class TestWebhookRegistration(CoffeeEmulatorCase):
             delivery = catcher.wait_for(
                 lambda e: e['type'] == 'brew.completed'
                 and e['data']['object_id'] == brew['id'])
+            self.assertEqual(delivery['headers'].get('Content-Type'),
+                             'application/json')
+            self.assertEqual(self.delivery_states(delivery), ['delivered'])
             self.assertEqual(delivery['path'],
                              '/connector_coffee/webhook/%d' % self.backend.id)
             status, body = self.env['coffee.backend']._webhook_receive(
