@@ -24,10 +24,10 @@
         'data/queue_job_channel_data.xml',
         'data/ir_cron_data.xml',
         'data/coffee_webhook_event_cron_data.xml',
+        'wizards/coffee_brew_csv_import_views.xml',
         'views/coffee_backend_views.xml',
         'views/coffee_backend_webhook_views.xml',
         'views/connector_coffee_menus.xml',
-        'wizards/coffee_brew_csv_import_views.xml',
     ],
     'demo': [
         'demo/coffee_backend_demo.xml',
