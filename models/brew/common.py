@@ -32,8 +32,10 @@ class CoffeeBrew(models.Model):
     _description = 'Coffee Brew'
     _order = 'date_start desc, id desc'
 
+    # written by the import (a computed field would cost a recomputation
+    # and an UPDATE per brew, and rewrite thousands of brews on a rename)
     name = fields.Char(
-        compute='_compute_name', store=True, readonly=True,
+        readonly=True,
         help="What was brewed for whom and when (machine time), as it was "
              "when the cup was imported.")
     product_id = fields.Many2one(
@@ -59,8 +61,11 @@ class CoffeeBrew(models.Model):
         help="The card number (1900) or consumer id (2900) the machine "
              "charged the cup to, kept even when the consumer is unknown.",
     )
+    # the machine's company when the cup was imported; a stored related
+    # field would cost a read and an UPDATE per brew on import
     company_id = fields.Many2one(
-        related='backend_id.company_id', store=True, readonly=True)
+        comodel_name='res.company', string='Company', readonly=True,
+        index=True)
     currency_id = fields.Many2one(
         related='backend_id.company_id.currency_id', readonly=True)
     price = fields.Monetary(readonly=True, currency_field='currency_id')
@@ -69,42 +74,28 @@ class CoffeeBrew(models.Model):
     state = fields.Selection(
         selection=BREW_STATES, required=True, readonly=True, default='done')
 
-    # Only the fields of the brew itself: the name is a snapshot of the
-    # cup, it does not follow later renames of the beverage or partner
-    # (which would rewrite thousands of brews on each rename).
-    @api.depends('product_id', 'partner_id', 'consumer_ref', 'date_start',
-                 'backend_id')
-    def _compute_name(self):
-        for brew in self:
-            brew.name = brew._brew_name()
-
-    @api.multi
-    def _brew_name(self):
-        self.ensure_one()
-        beverage = self.product_id.name or _('Unknown beverage')
-        if self.partner_id:
+    @api.model
+    def _brew_name(self, beverage, consumer, consumer_ref, date_start,
+                   timezone):
+        """'Espresso for Jane Doe, 2026-11-20 08:31' (machine time)."""
+        beverage = beverage or _('Unknown beverage')
+        if consumer:
             who = _('%(beverage)s for %(consumer)s') % {
-                'beverage': beverage, 'consumer': self.partner_id.name}
-        elif self.consumer_ref:
+                'beverage': beverage, 'consumer': consumer}
+        elif consumer_ref:
             who = _('%(beverage)s for consumer %(ref)s') % {
-                'beverage': beverage, 'ref': self.consumer_ref}
+                'beverage': beverage, 'ref': consumer_ref}
         else:
             who = _('%s (anonymous)') % beverage
-        if not self.date_start:
+        if not date_start:
             return who
-        return '%s, %s' % (who, self._machine_time(self.date_start))
-
-    @api.multi
-    def _machine_time(self, value):
-        """A UTC datetime text as the machine shows it (its time zone)."""
-        self.ensure_one()
-        zone_name = self.backend_id.machine_timezone or 'UTC'
         try:
-            zone = pytz.timezone(zone_name)
+            zone = pytz.timezone(timezone or 'UTC')
         except pytz.UnknownTimeZoneError:
             zone = pytz.utc
-        moment = pytz.utc.localize(fields.Datetime.from_string(value))
-        return moment.astimezone(zone).strftime('%Y-%m-%d %H:%M')
+        moment = pytz.utc.localize(fields.Datetime.from_string(date_start))
+        return '%s, %s' % (
+            who, moment.astimezone(zone).strftime('%Y-%m-%d %H:%M'))
 
     # -- log file of the 1900 ---------------------------------------------
 

@@ -30,6 +30,7 @@ def dependency_cache(component):
     are ``(binding model, machine id)`` and its values an Odoo id, or 0
     when it is known that nothing is bound to that id (the machine does
     not know it, or the brews come from a file and are not fetched).
+    The key ``('name', model, id)`` holds the record's name.
     """
     work = component.work
     cache = getattr(work, '_coffee_dependencies', None)
@@ -108,6 +109,33 @@ class CoffeeBrewImportMapper(AbstractComponent):
     @mapping
     def state(self, record):
         return {'state': self.state_of(record)}
+
+    @mapping
+    def company(self, record):
+        return {'company_id': self.backend_record.company_id.id}
+
+    def name_of(self, record):
+        """The name of a beverage or consumer, read once per job."""
+        if not record:
+            return False
+        cache = dependency_cache(self)
+        key = ('name', record._name, record.id)
+        if key not in cache:
+            cache[key] = record.name
+        return cache[key]
+
+    def finalize(self, map_record, values):
+        values = super(CoffeeBrewImportMapper, self).finalize(
+            map_record, values)
+        brews = self.env['coffee.brew']
+        values['name'] = brews._brew_name(
+            self.name_of(self.env['product.product'].browse(
+                values.get('product_id'))),
+            self.name_of(self.env['res.partner'].browse(
+                values.get('partner_id'))),
+            values.get('consumer_ref'), values.get('date_start'),
+            self.backend_record.machine_timezone)
+        return values
 
 
 class Coffee1900BrewImportMapper(Component):
