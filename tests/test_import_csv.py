@@ -188,3 +188,42 @@ class TestLogFileImport(CoffeeEmulatorCase):
                          sorted(str(r['log_no'])
                                 for r in self.machine_records('log')))
         self.assertFalse(self.checkpoint_messages())
+
+    def test_consumer_imported_later_is_linked(self):
+        """A card unknown when its file was imported is linked later."""
+        self.env['coffee.res.partner'].search(
+            [('backend_id', '=', self.backend.id)]).unlink()
+        self.upload(self.log_csv)
+        jane = self.brew_by_id()['100200']
+        self.assertEqual(jane.consumer_ref, '00042')
+        self.assertFalse(jane.partner_id)
+        self.assertTrue(jane.name.startswith(
+            '%s for consumer 00042, 2026-06-12 ' % jane.product_id.name),
+            jane.name)
+        self.import_model('coffee.res.partner', full=True)
+        self.mark_untouched()
+        self.upload(self.log_csv)
+        jane.invalidate_cache()
+        self.assertEqual(jane.partner_id.name, 'Jane Doe')
+        # only the brews of cards now known were written; the removed
+        # card's stay as they were
+        touched = self.touched()
+        self.assertIn(jane, touched)
+        self.assertTrue(all(b.partner_id for b in touched))
+        self.assertNotIn(self.brew_by_id()['100213'], touched)
+
+    def test_machines_that_write_no_log_file(self):
+        no_csv = self.create_backend('2900', 'http://127.0.0.1:9',
+                                     name='A 2900')
+        data = base64.b64encode(self.log_csv.encode('utf-8')).decode('ascii')
+        with self.assertRaisesRegex(FailedJobError,
+                                    'A 2900 does not write log files'):
+            self.env['coffee.brew'].import_log_csv(no_csv, data, FILENAME)
+        # a 1900 never reached: its time zone is unknown
+        unknown = self.create_backend('1900', 'http://127.0.0.1:9',
+                                      name='Never seen')
+        with self.assertRaisesRegex(FailedJobError,
+                                    'time zone and currency of Never seen'):
+            self.env['coffee.brew'].import_log_csv(unknown, data, FILENAME)
+        self.assertFalse(self.env['coffee.brew'].search(
+            [('backend_id', 'in', (no_csv | unknown).ids)]))
