@@ -277,6 +277,9 @@ class TestWebhookDeliveries(CoffeeEmulatorCase):
         self.assertEqual(len(self.queued_jobs()), 1)
         self.assertEqual(self.backend.machine_state, 'ready',
                          'the status is updated by the job, not the request')
+        action = self.queued_jobs().open_related_action()
+        self.assertEqual((action['res_model'], action['res_id']),
+                         ('coffee.backend', self.backend.id))
         self.perform_jobs()
         self.assertEqual(self.backend.machine_state, 'error')
         self.assertEqual(self.backend.machine_errors, 'E02')

@@ -226,10 +226,10 @@ class CoffeeBackend(models.Model):
         if event_type == 'machine.alert':
             alert = dict((key, data.get(key)) for key in
                          ('state', 'code', 'message'))
-            self.with_delay(
+            self.env['coffee.backend'].with_delay(
                 description=_('Alert of %s (webhook)') % self.name,
                 identity_key=identity_exact,
-            )._webhook_machine_alert(event_id, alert)
+            )._webhook_machine_alert(self, event_id, alert)
             return 200, {'status': 'queued'}
         # acknowledged: a refusal would only make the machine retry
         _logger.info('%s: webhook event %s of unknown type %r ignored',
@@ -238,8 +238,8 @@ class CoffeeBackend(models.Model):
 
     @job(default_channel='root.coffee')
     @related_action(action='related_action_coffee_backend')
-    @api.multi
-    def _webhook_machine_alert(self, event_id, alert):
+    @api.model
+    def _webhook_machine_alert(self, backend, event_id, alert):
         """Show the alert on the backend, and ask a person to look.
 
         The alert's own state and code are stored first; then the machine
@@ -247,26 +247,27 @@ class CoffeeBackend(models.Model):
         moved on since. The checkpoint is posted once per alert code while
         it waits for review.
         """
-        self.ensure_one()
+        # the backend comes first, as in every job of the connector: the
+        # related action opens it
         values = {'machine_status_date': fields.Datetime.now()}
         if alert.get('state') in ('ready', 'brewing', 'descaling', 'error'):
             values['machine_state'] = alert['state']
         if alert.get('code'):
             values['machine_errors'] = alert['code']
-        self.sudo().write(values)
+        backend.sudo().write(values)
         try:
-            self._read_machine()
+            backend._read_machine()
         except CoffeeError as err:
             _logger.warning('%s: status not read after alert %s: %s',
-                            self.name, event_id, err)
-        self.add_checkpoint(message=_(
+                            backend.name, event_id, err)
+        backend.add_checkpoint(message=_(
             'The coffee machine %(machine)s reports an alert: %(code)s '
             '%(message)s') % {
-                'machine': self.name,
+                'machine': backend.name,
                 'code': alert.get('code') or '',
                 'message': alert.get('message') or ''})
         return _('Alert %(code)s of %(machine)s recorded') % {
-            'code': alert.get('code') or event_id, 'machine': self.name}
+            'code': alert.get('code') or event_id, 'machine': backend.name}
 
 
 def _header(headers, name):
