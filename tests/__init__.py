@@ -5,3 +5,4 @@ from . import test_import_csv
 from . import test_import_consumers
 from . import test_partner_mappers
 from . import test_webhooks
+from . import test_brew_mappers
