@@ -25,6 +25,8 @@
         'data/ir_cron_data.xml',
         'data/coffee_webhook_event_cron_data.xml',
         'wizards/coffee_brew_csv_import_views.xml',
+        'wizards/coffee_partner_badge_views.xml',
+        'views/res_partner_views.xml',
         'views/coffee_backend_views.xml',
         'views/coffee_backend_webhook_views.xml',
         'views/connector_coffee_menus.xml',

@@ -1,1 +1,2 @@
 from . import coffee_brew_csv_import
+from . import coffee_partner_badge

@@ -2,3 +2,6 @@ from . import common
 from . import adapter
 from . import mapper
 from . import importer
+from . import exporter
+from . import deleter
+from . import listener

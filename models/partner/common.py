@@ -46,7 +46,9 @@ class CoffeeResPartner(models.Model):
         bindings = self.filtered('active')
         if not bindings:
             return
-        bindings.write({'active': False})
+        # an import of a deletion: nothing to delete on the machine
+        bindings.with_context(connector_no_export=True).write(
+            {'active': False})
         partners = bindings.mapped('odoo_id')
         still_bound = self.search(
             [('odoo_id', 'in', partners.ids)]).mapped('odoo_id')
@@ -59,7 +61,8 @@ class CoffeeResPartner(models.Model):
         bindings = self.filtered(lambda b: not b.active)
         if not bindings:
             return
-        bindings.write({'active': True})
+        bindings.with_context(connector_no_export=True).write(
+            {'active': True})
         bindings.mapped('odoo_id').filtered(
             lambda p: not p.active).write({'active': True})
 
