@@ -192,6 +192,27 @@ class BrewImportCases(object):
         self.assertEqual(set(self.brew_by_id()), machine_ids)
 
 
+    def test_malformed_records_on_an_empty_database(self):
+        """A brew that fails after importing its beverage or consumer
+        takes them back with its savepoint: the next brews of the page
+        import them again instead of pointing at rolled back records."""
+        self.sim('POST', 'faults', {'malformed': 0.3, 'seed': 2})
+        self.import_model('coffee.brew')
+        brews = self.brews()
+        self.assertTrue(brews)
+        self.assertTrue(all(b.product_id.exists() for b in brews))
+        self.assertTrue(all(b.partner_id.exists() for b in brews
+                            if b.partner_id))
+        self.sim('POST', 'faults', {'malformed': 0})
+        self.import_model('coffee.brew', full=True)
+        machine = self.machine_brews()
+        by_id = self.brew_by_id()
+        self.assertEqual(sorted(by_id),
+                         sorted(self.brew_id(r) for r in machine))
+        for record in machine:
+            self.assert_like_the_machine(record, by_id[self.brew_id(record)])
+
+
 class TestBrewImport1900(BrewImportCases, CoffeeEmulatorCase):
     coffee_version = '1900'
     page_size_attr = '_per_page'
