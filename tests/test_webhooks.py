@@ -13,13 +13,14 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
 
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
+from werkzeug.test import Client, EnvironBuilder
+from werkzeug.wrappers import BaseResponse, Request
 
-from odoo import http
+import odoo
+from odoo import api, http
 from odoo.addons.queue_job.job import Job
 from odoo.exceptions import AccessError, UserError
-from odoo.tests.common import BaseCase
+from odoo.tests.common import BaseCase, get_db_name
 
 from ..protocol import CoffeeConnectionError, signature_header
 from .common import CoffeeEmulatorCase
@@ -335,6 +336,79 @@ class TestWebhookRequestType(BaseCase):
     def test_other_json_requests_unchanged(self):
         self.assertEqual(type(self.request_for('/web/dataset/call_kw')),
                          http.JsonRequest)
+
+
+class TestWebhookURL(BaseCase):
+    """The URL itself, through Odoo's WSGI application.
+
+    The registry's test mode makes the controller's cursor the test's one:
+    what the request commits is a savepoint, and everything is rolled back
+    at the end.
+    """
+
+    def setUp(self):
+        super(TestWebhookURL, self).setUp()
+        self.registry = odoo.registry(get_db_name())
+        self.registry.enter_test_mode()
+        self.addCleanup(self.registry.leave_test_mode)
+        self.cr = self.registry.cursor()
+        self.addCleanup(self.cr.close)
+        self.env = api.Environment(self.cr, odoo.SUPERUSER_ID, {})
+        self.addCleanup(self.env.reset)
+        self.backend = self.env['coffee.backend'].create({
+            'name': 'URL test', 'version': '2900',
+            'location': 'http://127.0.0.1:9', 'username': 'coffee',
+            'password': 'espresso', 'webhook_secret': SECRET})
+        self.path = '/connector_coffee/webhook/%d' % self.backend.id
+        # what the requests roll back to
+        self.cr.commit()
+        self.client = Client(http.root, BaseResponse)
+
+    def post(self, event, secret=SECRET, path=None):
+        raw = json.dumps(event).encode()
+        response = self.client.post(
+            path or self.path, data=raw, content_type='application/json',
+            headers={'X-Coffee-Signature': signature_header(
+                secret, int(time.time()), raw)})
+        self.env['coffee.backend'].invalidate_cache()
+        return response.status_code, json.loads(response.data.decode())
+
+    def jobs(self):
+        return self.env['queue.job'].search(
+            [('model_name', '=', 'coffee.brew'),
+             ('state', '=', 'pending')]).filtered(
+                 lambda j: j.args[0] == self.backend)
+
+    def events(self, event_id):
+        return self.env['coffee.webhook.event'].search(
+            [('backend_id', '=', self.backend.id),
+             ('event_id', '=', event_id)])
+
+    def test_delivery_over_the_url(self):
+        event = {'id': 'evt_url_1', 'type': 'brew.completed',
+                 'created_at': '2026-11-20T07:31:12.000000Z',
+                 'data': {'object_id': 'brw_url_1'}}
+        self.assertEqual(self.post(event), (200, {'status': 'queued'}))
+        self.assertEqual(len(self.jobs()), 1)
+        self.assertEqual(self.jobs().args[1], 'brw_url_1')
+        self.assertEqual(len(self.events('evt_url_1')), 1)
+        self.assertEqual(self.post(event), (200, {'status': 'duplicate'}))
+        self.assertEqual(len(self.jobs()), 1)
+
+    def test_refusals_over_the_url(self):
+        event = {'id': 'evt_url_2', 'type': 'brew.completed',
+                 'data': {'object_id': 'brw_url_2'}}
+        status, body = self.post(event, secret='forged')
+        self.assertEqual((status, body['error']['code']),
+                         (401, 'signature_mismatch'))
+        status, body = self.post(
+            event, path='/connector_coffee/webhook/%d' % (
+                self.backend.id + 1000))
+        self.assertEqual((status, body['error']['code']), (404, 'not_found'))
+        self.assertFalse(self.jobs())
+        self.assertFalse(self.events('evt_url_2'))
+        # the backend created before the requests is still there
+        self.assertTrue(self.backend.exists())
 
 
 class TestWebhookRegistration(CoffeeEmulatorCase):
