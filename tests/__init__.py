@@ -6,3 +6,5 @@ from . import test_import_consumers
 from . import test_partner_mappers
 from . import test_webhooks
 from . import test_brew_mappers
+from . import test_export_beverages
+from . import test_export_consumers
