@@ -360,8 +360,8 @@ class TestWebhookURL(BaseCase):
             'location': 'http://127.0.0.1:9', 'username': 'coffee',
             'password': 'espresso', 'webhook_secret': SECRET})
         self.path = '/connector_coffee/webhook/%d' % self.backend.id
-        # what the requests roll back to
-        self.cr.commit()
+        # what the requests roll back to: on the test cursor, a savepoint
+        self.cr.commit()  # pylint: disable=invalid-commit
         self.client = Client(http.root, BaseResponse)
 
     def post(self, event, secret=SECRET, path=None):
