@@ -147,7 +147,16 @@ ensure_postgres() {
 }
 
 stop_postgres() {
+    # Stops the cluster this script started, unless someone else (another
+    # bin/test, a bin/up demo) came to use it meanwhile.
     if [ -n "${PG_STARTED:-}" ]; then
+        local others
+        others=$(psql -d postgres -tAc "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()" 2>/dev/null || echo 0)
+        if [ "${others:-0}" -gt 0 ]; then
+            say "==> leaving PostgreSQL cluster $PG_STARTED running: $others other connection(s) use it"
+            PG_STARTED=
+            return 0
+        fi
         say "==> stopping PostgreSQL cluster $PG_STARTED (started by this script)"
         # shellcheck disable=SC2086
         pg_ctlcluster $PG_STARTED stop || true
