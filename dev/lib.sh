@@ -202,3 +202,25 @@ odoo() {
     # Odoo's command line with the stack's Python (see dev/odoo-bin).
     "$VENV/bin/python" "$COFFEE_ROOT/dev/odoo-bin" "$@"
 }
+
+ensure_browser_tools() {
+    # Sets BROWSER_VENV: Selenium on the machine's newer Python (it needs
+    # 3.9 or newer), and installs Debian's chromium and chromium-driver when
+    # missing. The browser test gives Selenium both paths, so Selenium
+    # Manager never tries to download a driver or a browser.
+    local python3 hash
+    python3=${PYTHON_BROWSER:-${PYTHON_LINT:-python3}}
+    "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
+        || die "the browser test needs Python 3.9 or newer as python3 (or set PYTHON_BROWSER)."
+    [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
+        || _apt_install chromium chromium-driver
+    hash=$(_hash_files "$COFFEE_ROOT/dev/requirements-browser.txt")
+    BROWSER_VENV=$COFFEE_CACHE/browser-$hash
+    [ -f "$BROWSER_VENV/.complete" ] && return
+    say "==> installing Selenium into $BROWSER_VENV (first run only)"
+    rm -rf "$BROWSER_VENV"
+    mkdir -p "$(dirname "$BROWSER_VENV")"
+    "$python3" -m venv "$BROWSER_VENV"
+    _pip "$BROWSER_VENV/bin/python" -r "$COFFEE_ROOT/dev/requirements-browser.txt"
+    touch "$BROWSER_VENV/.complete"
+}
