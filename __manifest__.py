@@ -24,6 +24,7 @@
         'data/queue_job_channel_data.xml',
         'data/ir_cron_data.xml',
         'data/coffee_webhook_event_cron_data.xml',
+        'data/queue_job_requeue_cron_data.xml',
         'wizards/coffee_brew_csv_import_views.xml',
         'wizards/coffee_partner_badge_views.xml',
         'views/res_partner_views.xml',

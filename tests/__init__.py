@@ -8,3 +8,4 @@ from . import test_webhooks
 from . import test_brew_mappers
 from . import test_export_beverages
 from . import test_export_consumers
+from . import test_stuck_jobs
