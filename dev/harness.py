@@ -1,0 +1,563 @@
+"""A real stack for benchmarks and drills: PostgreSQL database, emulators,
+an Odoo server with prefork workers and the queue_job runner.
+
+Standard library only; runs on any python3 >= 3.7 and never imports Odoo
+(code that needs Odoo's ORM runs in a subprocess of the stack's Python,
+see ``OdooServer.script``). Used by ``bin/bench`` and ``bin/drill``::
+
+    import harness                      # dev/ on sys.path, or importlib
+
+    stack = harness.Stack()             # dev/lib.sh: the venv, PostgreSQL
+    with harness.Emulator('2900', data='scale:1000') as emu, \\
+            harness.OdooServer(stack, workers=4) as odoo:
+        odoo.create_db()                # the addon, no demo data
+        odoo.start()                    # its own free http port
+        backend = odoo.create_backend('2900', emu.url)
+        odoo.call('coffee.backend', 'import_all', [backend])
+        odoo.wait_jobs(timeout=600)     # none pending/enqueued/started
+        odoo.job_counts()               # {'done': 12, 'failed': 0, ...}
+        odoo.worker_rss_mb()            # {pid: MB} of the worker processes
+    # leaving the block stops Odoo, drops the database it created, stops
+    # the emulator and removes its temporary state
+
+API (everything else is private and may change):
+
+``Stack(verbose=False)``
+    ``venv``, ``python`` (the stack's Python 3.7), ``root``,
+    ``addons_path``; makes sure the venv exists (``ensure_stack``), the
+    addon is linked (``ensure_addons_path``) and PostgreSQL answers
+    (``ensure_postgres``; a cluster it starts is stopped by ``close()``).
+    ``psql(sql, db='postgres')`` -> list of rows (lists of texts).
+
+``Emulator(protocol, data='demo', state_dir=None, extra_args=(),
+rate_limit=None)``
+    The emulator's own ``EmulatorProcess`` (``emulator/harness.py``):
+    ``start()``, ``stop()``, ``restart()``, ``url``, ``port``, ``pid``
+    (``proc.pid``), ``sim(method, path, payload)`` (``/_sim``: faults,
+    clock, snapshot...), ``log_path``. ``rate_limit`` sets the 2900's
+    ``--rate-limit``. ``snapshot(kind, full=False)`` -> the ``/_sim``
+    snapshot answer.
+
+``OdooServer(stack, db=None, workers=4, channels='root:2,root.coffee:2',
+cron_threads=0, extra_addons_paths=(), modules=('connector_coffee',),
+log_level='warn', options=None, keep=False)``
+    ``db`` defaults to a new ``coffee_harness_<time>_<pid>`` name.
+    ``create_db()`` (createdb + install ``modules`` without demo data;
+    refuses an existing database), ``start(timeout=120)`` (free port,
+    ``workers`` prefork HTTP workers, the job runner), ``stop()``,
+    ``drop_db()`` (only a database ``create_db`` created), ``close()``
+    (stop + drop + remove the run directory unless ``keep``).
+    ``url``, ``port``, ``pid`` (the main process), ``log_path``,
+    ``conf_path``, ``run_dir``.
+    ``call(model, method, args=(), kwargs=None)`` -> JSON-RPC
+    ``execute_kw`` as admin; ``create_backend(version, location, **values)``
+    -> id.
+    ``job_counts(where=None)`` -> {state: count} of ``queue_job``
+    (``where``: an SQL condition); ``wait_jobs(timeout=600, poll=0.1,
+    where=None)`` -> seconds waited until no job is pending, enqueued or
+    started (``TimeoutError`` otherwise).
+    ``worker_pids()`` -> pids of the prefork workers (HTTP and cron
+    children of the main process; not the long-polling process);
+    ``worker_rss_mb()`` -> {pid: RSS in MB}; ``RssSampler(odoo)`` samples
+    them in a thread (``start()``, ``stop()`` -> peak MB of one worker,
+    ``peak_total_mb``).
+    ``sql(query)`` -> rows (psql on the database).
+    ``script(code, args=None, timeout=None)`` runs ``code`` in the stack's
+    Python with ``env`` (superuser, this database), ``args`` (JSON) and
+    ``result = ...``; commits; returns ``result`` (JSON).
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+LIB_SH = os.path.join(ROOT, 'dev', 'lib.sh')
+ODOO_BIN = os.path.join(ROOT, 'dev', 'odoo-bin')
+MODULE = 'connector_coffee'
+WAITING_STATES = ('pending', 'enqueued', 'started')
+# a developer's bin/up demo may use these
+RESERVED_PORTS = (8069, 8072, 8190, 8290)
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _load_emulator_harness():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'coffee_emulator_harness_for_dev',
+        os.path.join(ROOT, 'emulator', 'harness.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_emulator_harness = _load_emulator_harness()
+EmulatorError = _emulator_harness.EmulatorError
+
+
+def free_port():
+    """A free TCP port of 127.0.0.1 (never one of a bin/up demo)."""
+    while True:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        finally:
+            sock.close()
+        if port not in RESERVED_PORTS:
+            return port
+
+
+def _bash(script, capture=True):
+    """Run ``script`` in bash after sourcing dev/lib.sh."""
+    done = subprocess.run(
+        ['bash', '-c', 'set -euo pipefail; . "$1"; ' + script, 'harness',
+         LIB_SH],
+        stdout=subprocess.PIPE if capture else None,
+        universal_newlines=True)
+    if done.returncode:
+        raise RuntimeError('dev/lib.sh failed (%s): %s'
+                           % (done.returncode, script))
+    return done.stdout
+
+
+class Stack(object):
+    """The pinned Odoo stack and a PostgreSQL server that answers."""
+
+    def __init__(self, verbose=False):
+        self.root = ROOT
+        self.verbose = verbose
+        out = _bash('ensure_stack >&2; ensure_addons_path; '
+                    'echo "$VENV"; echo "$COFFEE_ADDONS"; odoo_addons_dir')
+        self.venv, self.coffee_addons, self.odoo_addons = \
+            out.strip().splitlines()[-3:]
+        self.python = os.path.join(self.venv, 'bin', 'python')
+        self.addons_path = '%s,%s' % (self.coffee_addons, self.odoo_addons)
+        self.pg_started = ''
+        if subprocess.call(['pg_isready', '-q']) != 0:
+            # started here: remember the cluster to stop it in close()
+            out = _bash('ensure_postgres >&2; echo "${PG_STARTED:-}"')
+            self.pg_started = out.strip()
+        else:
+            _bash('ensure_postgres >&2')
+
+    def psql(self, sql, db='postgres'):
+        done = subprocess.run(
+            ['psql', '-X', '-q', '-d', db, '-v', 'ON_ERROR_STOP=1', '-tA',
+             '-F', '\t', '-c', sql],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True)
+        if done.returncode:
+            raise RuntimeError('psql failed: %s\n%s' % (sql, done.stderr))
+        return [line.split('\t') for line in done.stdout.splitlines()
+                if line]
+
+    def db_exists(self, db):
+        return bool(self.psql(
+            "select 1 from pg_database where datname = '%s'" % db))
+
+    def close(self):
+        if self.pg_started:
+            _bash('PG_STARTED="%s"; stop_postgres' % self.pg_started)
+            self.pg_started = ''
+
+
+class Emulator(_emulator_harness.EmulatorProcess):
+    """An emulator process on a free port, state in a temporary dir."""
+
+    def __init__(self, protocol, data='demo', state_dir=None, extra_args=(),
+                 rate_limit=None, **kwargs):
+        extra_args = list(extra_args)
+        if rate_limit and str(protocol) == '2900':
+            extra_args += ['--rate-limit', str(rate_limit)]
+        super(Emulator, self).__init__(protocol, data=data,
+                                       state_dir=state_dir,
+                                       extra_args=extra_args, **kwargs)
+
+    def start(self, timeout=120):
+        # scale data is seeded before the server answers
+        for __ in range(5):
+            super(Emulator, self).start(timeout)
+            if self.port not in RESERVED_PORTS:
+                return self
+            self.stop(keep_state=True)
+            self.port = None
+        raise EmulatorError('no free port')
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc is not None else None
+
+    def snapshot(self, kind, full=False):
+        return self.sim('GET', 'snapshot?kind=%s%s'
+                        % (kind, '&full=1' if full else ''), timeout=300)
+
+
+_SCRIPT_BOOT = r'''
+import json, sys, time
+import odoo
+from odoo import api, SUPERUSER_ID
+conf, db, code_path, args_path, result_path = sys.argv[1:6]
+odoo.tools.config.parse_config(['-c', conf, '--workers=0',
+                                '--max-cron-threads=0'])
+with open(args_path) as f:
+    args = json.load(f)
+with open(code_path) as f:
+    code = f.read()
+registry = odoo.registry(db)
+with api.Environment.manage(), registry.cursor() as cr:
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    scope = {'env': env, 'args': args, 'result': None, 'time': time}
+    exec(compile(code, '<harness script>', 'exec'), scope)
+    cr.commit()
+with open(result_path, 'w') as f:
+    json.dump(scope['result'], f)
+'''
+
+
+class OdooError(Exception):
+    pass
+
+
+class OdooServer(object):
+    """One Odoo server on one database, with the job runner."""
+
+    def __init__(self, stack, db=None, workers=4,
+                 channels='root:2,root.coffee:2', cron_threads=0,
+                 extra_addons_paths=(), modules=(MODULE,), log_level='warn',
+                 options=None, keep=False):
+        if workers < 2:
+            raise ValueError('the job runner needs workers >= 2')
+        self.stack = stack
+        self.db = db or 'coffee_harness_%s_%d' % (
+            time.strftime('%Y%m%d%H%M%S'), os.getpid())
+        self.workers = workers
+        self.channels = channels
+        self.cron_threads = cron_threads
+        self.extra_addons_paths = [os.path.abspath(p)
+                                   for p in extra_addons_paths]
+        self.modules = list(modules)
+        self.log_level = log_level
+        self.options = dict(options or {})
+        self.keep = keep
+        self.run_dir = tempfile.mkdtemp(prefix='coffee-harness-')
+        self.conf_path = os.path.join(self.run_dir, 'odoo.conf')
+        self.log_path = os.path.join(self.run_dir, 'odoo.log')
+        self.port = None
+        self.proc = None
+        self.db_created = False
+        self._uid = None
+
+    # -- configuration, database ------------------------------------------
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc is not None else None
+
+    def _write_conf(self):
+        addons = ','.join(self.extra_addons_paths + [self.stack.addons_path])
+        options = [
+            ('addons_path', addons),
+            ('data_dir', os.path.join(self.run_dir, 'data')),
+            ('admin_passwd', 'admin'),
+            ('db_host', 'False'), ('db_port', 'False'),
+            ('db_user', 'False'), ('list_db', 'False'),
+            ('db_name', self.db), ('dbfilter', '^%s$' % self.db),
+            ('http_interface', '127.0.0.1'),
+            ('http_port', str(self.port or 0)),
+            ('longpolling_port', str(free_port())),
+            ('workers', str(self.workers)),
+            ('max_cron_threads', str(self.cron_threads)),
+            ('limit_time_cpu', '900'), ('limit_time_real', '1800'),
+            ('server_wide_modules', 'web,queue_job'),
+            ('logfile', self.log_path), ('log_level', self.log_level),
+        ]
+        known = dict(options)
+        known.update(self.options)
+        lines = ['[options]'] + ['%s = %s' % (k, v) for k, v in
+                                 sorted(known.items())]
+        lines += ['', '[queue_job]', 'channels = %s' % self.channels,
+                  'host = 127.0.0.1', 'port = %s' % (self.port or 0)]
+        with open(self.conf_path, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+
+    def create_db(self, modules=None, timeout=900):
+        """createdb, then install the modules without demo data."""
+        if self.stack.db_exists(self.db):
+            raise OdooError('database %s exists; refusing to touch it'
+                            % self.db)
+        self._write_conf()
+        subprocess.check_call(['createdb', self.db])
+        self.db_created = True
+        done = subprocess.run(
+            [self.stack.python, ODOO_BIN, '-c', self.conf_path,
+             '-d', self.db, '-i', ','.join(modules or self.modules),
+             '--without-demo=all', '--stop-after-init', '--workers=0',
+             '--max-cron-threads=0'],
+            stdin=subprocess.DEVNULL, timeout=timeout)
+        if done.returncode:
+            raise OdooError('installing %s failed, see %s'
+                            % (modules or self.modules, self.log_path))
+
+    def drop_db(self):
+        """Drop the database, only when create_db() created it."""
+        if self.db_created:
+            subprocess.call(['dropdb', '--if-exists', self.db])
+            self.db_created = False
+
+    # -- server ---------------------------------------------------------------
+
+    def start(self, timeout=120):
+        if self.proc is not None and self.proc.poll() is None:
+            return self
+        self.port = free_port()
+        self._write_conf()
+        self.proc = subprocess.Popen(
+            [self.stack.python, ODOO_BIN, '-c', self.conf_path],
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise OdooError('Odoo exited with %s, see %s'
+                                % (self.proc.returncode, self.log_path))
+            try:
+                with _OPENER.open(self.url + '/web/login', timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise OdooError('Odoo not up after %ss, see %s'
+                                % (timeout, self.log_path))
+            time.sleep(0.3)
+        self._uid = None
+        return self
+
+    def stop(self, timeout=60):
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        # workers and the long-polling process are in its session: kill
+        # what is left of them (by the group this process leads)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def close(self):
+        try:
+            self.stop()
+        finally:
+            self.drop_db()
+            if not self.keep:
+                shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    # -- RPC ------------------------------------------------------------------
+
+    def _jsonrpc(self, service, method, args, timeout=3600):
+        body = json.dumps({'jsonrpc': '2.0', 'method': 'call', 'id': 1,
+                           'params': {'service': service, 'method': method,
+                                      'args': args}}).encode('utf-8')
+        req = urllib.request.Request(
+            self.url + '/jsonrpc', data=body,
+            headers={'Content-Type': 'application/json'})
+        with _OPENER.open(req, timeout=timeout) as resp:
+            answer = json.loads(resp.read().decode('utf-8'))
+        if answer.get('error'):
+            err = answer['error']
+            data = err.get('data') or {}
+            raise OdooError('%s: %s' % (data.get('name') or err.get('message'),
+                                        data.get('message') or err))
+        return answer.get('result')
+
+    @property
+    def uid(self):
+        if self._uid is None:
+            self._uid = self._jsonrpc('common', 'login',
+                                      [self.db, 'admin', 'admin'])
+            if not self._uid:
+                raise OdooError('cannot log in as admin')
+        return self._uid
+
+    def call(self, model, method, args=(), kwargs=None, timeout=3600):
+        """``execute_kw`` as admin; returns the method's result."""
+        return self._jsonrpc('object', 'execute_kw', [
+            self.db, self.uid, 'admin', model, method, list(args),
+            kwargs or {}], timeout=timeout)
+
+    def create_backend(self, version, location, **values):
+        values.setdefault('name', 'Coffee %s %s' % (version, location))
+        values.setdefault('username', 'coffee')
+        values.setdefault('password', 'espresso')
+        values.update(version=str(version), location=location)
+        return self.call('coffee.backend', 'create', [values])
+
+    # -- database, jobs ---------------------------------------------------
+
+    def sql(self, query):
+        return self.stack.psql(query, db=self.db)
+
+    def job_counts(self, where=None):
+        rows = self.sql('select state, count(*) from queue_job%s '
+                        'group by state' % (
+                            ' where %s' % where if where else ''))
+        return dict((state, int(count)) for state, count in rows)
+
+    def wait_jobs(self, timeout=600, poll=0.1, where=None):
+        """Wait until no job is pending, enqueued or started; returns the
+        seconds waited."""
+        started = time.time()
+        cond = "state in ('pending', 'enqueued', 'started')"
+        if where:
+            cond = '%s and (%s)' % (cond, where)
+        while True:
+            if not self.sql('select 1 from queue_job where %s limit 1'
+                            % cond):
+                return time.time() - started
+            if self.proc is not None and self.proc.poll() is not None:
+                raise OdooError('Odoo stopped, see %s' % self.log_path)
+            if time.time() - started > timeout:
+                raise TimeoutError('jobs still waiting after %ss: %s'
+                                   % (timeout, self.job_counts(where)))
+            time.sleep(poll)
+
+    # -- processes --------------------------------------------------------
+
+    def worker_pids(self):
+        """The prefork workers: children of the main process, without the
+        long-polling (gevent) process."""
+        if self.pid is None:
+            return []
+        pids = []
+        for name in os.listdir('/proc'):
+            if not name.isdigit():
+                continue
+            try:
+                with open('/proc/%s/stat' % name) as f:
+                    stat = f.read()
+                ppid = int(stat[stat.rindex(')') + 2:].split()[1])
+                if ppid != self.pid:
+                    continue
+                with open('/proc/%s/cmdline' % name, 'rb') as f:
+                    cmdline = f.read().split(b'\0')
+            except (OSError, ValueError):
+                continue
+            if b'gevent' in cmdline:
+                continue
+            pids.append(int(name))
+        return sorted(pids)
+
+    @staticmethod
+    def rss_mb(pid):
+        try:
+            with open('/proc/%d/status' % pid) as f:
+                for line in f:
+                    if line.startswith('VmRSS:'):
+                        return int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
+        return None
+
+    def worker_rss_mb(self):
+        result = {}
+        for pid in self.worker_pids():
+            rss = self.rss_mb(pid)
+            if rss is not None:
+                result[pid] = rss
+        return result
+
+    # -- code in Odoo -----------------------------------------------------
+
+    def script(self, code, args=None, timeout=None):
+        """Run ``code`` in the stack's Python against this database.
+
+        The code sees ``env`` (superuser), ``args`` and ``time``, and sets
+        ``result`` (JSON-serializable); the transaction is committed.
+        """
+        if not os.path.exists(self.conf_path):
+            self._write_conf()
+        work = tempfile.mkdtemp(prefix='script-', dir=self.run_dir)
+        paths = [os.path.join(work, n)
+                 for n in ('harness_boot.py', 'harness_code.txt', 'args.json',
+                           'result.json')]
+        for path, content in zip(paths, (_SCRIPT_BOOT, code,
+                                         json.dumps(args))):
+            with open(path, 'w') as f:
+                f.write(content)
+        try:
+            done = subprocess.run(
+                [self.stack.python, paths[0], self.conf_path, self.db,
+                 paths[1], paths[2], paths[3]],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, universal_newlines=True,
+                timeout=timeout)
+            if done.returncode:
+                raise OdooError('script failed:\n%s' % done.stdout[-4000:])
+            with open(paths[3]) as f:
+                return json.load(f)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+class RssSampler(object):
+    """Samples the RSS of an OdooServer's workers in a thread."""
+
+    def __init__(self, odoo, interval=0.2):
+        self.odoo = odoo
+        self.interval = interval
+        self.peak_mb = 0.0
+        self.peak_total_mb = 0.0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = None
+
+    def _run(self):
+        while not self._stop.is_set():
+            rss = self.odoo.worker_rss_mb()
+            if rss:
+                self.peak_mb = max(self.peak_mb, max(rss.values()))
+                self.peak_total_mb = max(self.peak_total_mb,
+                                         sum(rss.values()))
+                self.samples += 1
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        return self.peak_mb
+
+
+def log(message):
+    sys.stderr.write('%s %s\n' % (time.strftime('%H:%M:%S'), message))
+    sys.stderr.flush()
