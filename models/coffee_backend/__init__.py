@@ -1,2 +1,4 @@
 from . import common
 from . import webhook
+from . import pour
+from . import watchdog

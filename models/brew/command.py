@@ -1,0 +1,326 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Pour a coffee: the brew command, sent once per request.
+
+``coffee.backend.pour_coffee`` creates a ``requested`` brew and queues one
+job (``coffee.brew._pour_on_machine``); the job sends the command through
+the version's ``brew.command`` component, binds the brew to the machine's
+cup and fills it with the machine's record.
+"""
+import datetime
+import re
+
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.addons.component.core import AbstractComponent, Component
+from odoo.addons.queue_job.exception import FailedJobError
+from odoo.addons.queue_job.job import job, related_action
+
+from ...components.core import job_errors
+from ...components.importer import RECORD_ERRORS
+from ...protocol import (
+    CoffeeBlocked,
+    CoffeeConflict,
+    CoffeeError,
+    CoffeeNoCredit,
+    CoffeeNotFound,
+)
+
+POUR_METHOD = '_pour_on_machine'
+
+# the refusals no retry can change: a person must act (top up the card,
+# unblock it, enable the drink, import the beverages again)
+REFUSALS = (CoffeeNoCredit, CoffeeBlocked, CoffeeNotFound, CoffeeConflict)
+
+# "odoo.addons.queue_job.exception.FailedJobError: message"
+EXCEPTION_LINE = re.compile(r'^[A-Za-z_][\w.]*(Error|Exception|Job)\w*: ')
+
+
+class CoffeeBrew(models.Model):
+    _inherit = 'coffee.brew'
+
+    state = fields.Selection(selection_add=[('requested', 'Requested')])
+    failure_reason = fields.Text(
+        string='Why It Was Not Poured', readonly=True,
+        help="What the machine (or Odoo) answered to a coffee requested "
+             "from Odoo that was not poured.")
+
+    @job(default_channel='root.coffee')
+    @related_action(action='related_action_open_record')
+    @api.multi
+    def _pour_on_machine(self):
+        """Send the brew command of a requested brew (one cup at most).
+
+        A refusal the machine will repeat (no credit, blocked card, unknown
+        or disabled beverage) fails the job with the machine's reason, which
+        the brew shows once the job is failed (see ``queue.job.write``:
+        what the job wrote is rolled back with it). A busy machine (a cup
+        brewing), a machine in error state or no answer are retried later.
+        """
+        self.ensure_one()
+        backend = self.backend_id
+        with job_errors(), backend.work_on(self._name) as work:
+            command = work.component(usage='brew.command')
+            try:
+                return command.run(self)
+            except REFUSALS as err:
+                if err.retryable:
+                    raise
+                raise FailedJobError(
+                    _('%(brew)s was not poured: %(reason)s') % {
+                        'brew': self.name, 'reason': _refusal(err)})
+
+    @api.multi
+    def _pour_job_failed(self, reason):
+        """The pour job failed: a brew that got no cup is failed."""
+        for brew in self:
+            values = {'failure_reason': reason or _('The job failed.')}
+            if brew.state == 'requested' and not brew.coffee_id:
+                values['state'] = 'failed'
+            brew.write(values)
+
+    @api.multi
+    def _pour_job_requeued(self):
+        """A failed pour job is queued again: the brew is requested again."""
+        self.filtered(
+            lambda b: b.state == 'failed' and not b.coffee_id).write(
+                {'state': 'requested', 'failure_reason': False})
+
+
+class QueueJob(models.Model):
+    _inherit = 'queue.job'
+
+    @api.multi
+    def write(self, vals):
+        result = super(QueueJob, self).write(vals)
+        if vals.get('state') in ('failed', 'pending'):
+            pours = self.filtered(lambda j: j.model_name == 'coffee.brew'
+                                  and j.method_name == POUR_METHOD)
+            for record in pours:
+                brews = self.env['coffee.brew'].sudo().browse(
+                    record.record_ids).exists()
+                if vals['state'] == 'failed':
+                    brews._pour_job_failed(
+                        _exception_message(record.exc_info))
+                else:
+                    brews._pour_job_requeued()
+        return result
+
+
+def _refusal(err):
+    """What a refusal of the brew command means, for a person."""
+    if isinstance(err, CoffeeNotFound):
+        return _('the machine does not know the beverage or the consumer '
+                 '(HTTP 404); import them again')
+    if isinstance(err, CoffeeConflict):
+        return _('the beverage is disabled on the machine (HTTP 409 %s)') % (
+            err.code or 'disabled')
+    return err.reason
+
+
+def _exception_message(exc_info):
+    """The message of the exception that ended a traceback, without the
+    exception's class (queue_job keeps the whole traceback)."""
+    lines = [line for line in (exc_info or '').splitlines() if line.strip()]
+    if not lines:
+        return False
+    return EXCEPTION_LINE.sub('', lines[-1].strip(), count=1)
+
+
+class CoffeeBrewCommand(AbstractComponent):
+    """Send a requested brew to the machine, bind it to the cup, fill it.
+
+    The version says how a retried job is kept from brewing a second cup.
+    """
+
+    _name = 'coffee.brew.command'
+    _inherit = 'base.coffee.connector'
+    _usage = 'brew.command'
+    _apply_on = 'coffee.brew'
+
+    @property
+    def client(self):
+        return self.work.coffee_client
+
+    def run(self, brew):
+        """Pour the cup of ``brew``; returns a sentence for the job."""
+        if brew.state != 'requested' or brew.coffee_id:
+            return _('%s was already sent to the machine.') % brew.name
+        self.backend_record._ensure_machine_info()
+        beverage_ref = self._beverage_ref(brew)
+        external_id, record = self._send(
+            brew, beverage_ref, brew.consumer_ref or None)
+        self._bind(brew, external_id)
+        if record is not None:
+            self._fill(brew, record)
+        return _('Poured %(brew)s (cup %(cup)s on the machine)') % {
+            'brew': brew.name, 'cup': external_id}
+
+    def _beverage_ref(self, brew):
+        binder = self.binder_for('coffee.product.product')
+        binding = self.env['coffee.product.product'].search([
+            ('backend_id', '=', self.backend_record.id),
+            ('odoo_id', '=', brew.product_id.id),
+            ('coffee_id', '!=', False),
+        ], limit=1)
+        ref = binder.to_external(binding) if binding else None
+        if not ref:
+            raise FailedJobError(
+                _('%(brew)s was not poured: %(beverage)s is not a beverage '
+                  'of %(machine)s any more.') % {
+                    'brew': brew.name, 'beverage': brew.product_id.name,
+                    'machine': self.backend_record.name})
+        return ref
+
+    def _send(self, brew, beverage_ref, consumer_ref):
+        """Have the machine pour the cup (once); ``(cup id, record)``.
+
+        ``record`` is the machine's record of the cup, or None when it
+        cannot be read now (the next import fills the brew).
+        """
+        raise NotImplementedError
+
+    def _bind(self, brew, external_id):
+        """Bind the brew to its cup on the machine.
+
+        When the scheduled import was faster and imported the cup as a
+        brew of its own, that copy goes: the machine said the cup is the
+        one of this request.
+        """
+        other = self.binder_for().to_internal(external_id)
+        if other and other != brew:
+            other.with_context(connector_no_export=True).unlink()
+        brew.with_context(connector_no_export=True).write(
+            {'coffee_id': external_id, 'state': 'running',
+             'failure_reason': False})
+
+    def _fill(self, brew, record):
+        """Fill the brew from the machine's record of the cup.
+
+        The cup is poured whatever happens here: a record the mapper
+        refuses becomes a checkpoint, and the next import tries again.
+        """
+        importer = self.component(usage='record.importer')
+        try:
+            with self.env.cr.savepoint():
+                importer.run(record=record, force=True)
+        except CoffeeError as err:
+            if err.retryable:
+                raise
+            self._fill_failed(brew, err)
+        except RECORD_ERRORS as err:
+            self._fill_failed(brew, err)
+
+    def _fill_failed(self, brew, err):
+        self.backend_record.add_checkpoint(
+            model='coffee.brew', record_id=brew.id,
+            message=_('The cup of %(brew)s was poured, but its record on '
+                      'the machine could not be imported: %(reason)s') % {
+                          'brew': brew.name,
+                          'reason': getattr(err, 'reason', None) or err})
+
+
+class Coffee1900BrewCommand(Component):
+    """The 1900 has no idempotency: look in the log before sending.
+
+    A job that timed out after the machine received the command is
+    retried; before any (re-)send, the log is read for a cup of the same
+    drink and card, at or after the request (the brew's creation, in the
+    machine's local time, less ``_margin``), that no ``coffee.brew`` is
+    bound to yet. If there is one, it is this request's cup and nothing is
+    sent.
+
+    Residual risk: the log cannot tell which client asked for a cup, so
+    a cup of the same drink on the same card started at the machine
+    itself (or by another program) within the margin before the request,
+    or before the job runs, is taken for this request's cup: one cup fewer,
+    never one more. Conversely, a second cup can still be brewed when the
+    cup of a timed-out attempt was meanwhile imported by the scheduled
+    import as a brew of its own (it is bound then), or when the machine
+    clock is more than the margin behind Odoo's.
+    """
+
+    _name = 'coffee.1900.brew.command'
+    _inherit = 'coffee.brew.command'
+    _coffee_version = '1900'
+
+    _margin = datetime.timedelta(minutes=2)
+
+    def _send(self, brew, beverage_ref, consumer_ref):
+        since = self._request_time(brew)
+        entry = self._poured_entry(since, beverage_ref, consumer_ref)
+        if entry is not None:
+            return str(entry['log_no']), entry
+        answer = self.client.brew(int(beverage_ref), card_no=consumer_ref)
+        log_no = str(answer['log_no'])
+        for entry in self.client.iter_records('log', modified_after=since):
+            if str(entry.get('log_no')) == log_no:
+                return log_no, entry
+        return log_no, None
+
+    def _request_time(self, brew):
+        """When the brew was requested, in the machine's local time (less
+        the margin), as the 1900 writes times."""
+        created = fields.Datetime.from_string(brew.create_date)
+        try:
+            zone = pytz.timezone(self.backend_record.machine_timezone or 'UTC')
+        except pytz.UnknownTimeZoneError:
+            zone = pytz.utc
+        local = pytz.utc.localize(created - self._margin).astimezone(zone)
+        return local.replace(tzinfo=None).strftime('%Y-%m-%d %H:%M:%S')
+
+    def _poured_entry(self, since, beverage_ref, consumer_ref):
+        """The first log entry since ``since`` of this drink and card that
+        no brew is bound to, or None."""
+        candidates = []
+        for entry in self.client.iter_records('log', modified_after=since):
+            if str(entry.get('drink_no')) != beverage_ref:
+                continue
+            if (entry.get('card_no') or None) != consumer_ref:
+                continue
+            if entry.get('log_no') is None:
+                continue
+            candidates.append(entry)
+        if not candidates:
+            return None
+        bound = set(self.env['coffee.brew'].with_context(
+            active_test=False).search([
+                ('backend_id', '=', self.backend_record.id),
+                ('coffee_id', 'in', [str(e['log_no']) for e in candidates]),
+            ]).mapped('coffee_id'))
+        free = [e for e in candidates if str(e['log_no']) not in bound]
+        if not free:
+            return None
+        return min(free, key=lambda e: int(e['log_no']))
+
+
+class Coffee2900BrewCommand(Component):
+    """The 2900 brews once per ``Idempotency-Key``: the job's uuid.
+
+    queue_job keeps the uuid across the retries of a job (and when a
+    person requeues it), so every attempt sends the same key and the
+    machine answers the first cup again instead of brewing a second one.
+    Residual risk: the machine forgets a key after 24 hours, so a job
+    retried later than that can brew again.
+    """
+
+    _name = 'coffee.2900.brew.command'
+    _inherit = 'coffee.brew.command'
+    _coffee_version = '2900'
+
+    def _idempotency_key(self, brew):
+        key = brew.env.context.get('job_uuid')
+        if key:
+            return key
+        # not run by the job queue: a key of the brew itself, just as
+        # stable
+        uuid = self.env['ir.config_parameter'].sudo().get_param(
+            'database.uuid', '')
+        return ('odoo-%s-brew-%s' % (uuid, brew.id))[-64:]
+
+    def _send(self, brew, beverage_ref, consumer_ref):
+        __, record = self.client.brew(
+            beverage_ref, consumer_id=consumer_ref,
+            idempotency_key=self._idempotency_key(brew))
+        return str(record['id']), record

@@ -1,0 +1,71 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import _, api, models
+from odoo.exceptions import UserError
+
+# a machine busy with another cup answers 409 for a few seconds: enough
+# attempts for a queue of cups in front of this one
+POUR_MAX_RETRIES = 20
+
+
+class CoffeeBackend(models.Model):
+    _inherit = 'coffee.backend'
+
+    @api.multi
+    def pour_coffee(self, product_id, partner_id=False):
+        """Ask the machine for a cup; returns the id of its ``coffee.brew``.
+
+        ``product_id`` is a product bound to this machine (a beverage),
+        ``partner_id`` an optional partner with a badge on it, charged for
+        the cup. The brew is created at once (state ``requested``) and one
+        job sends the command: the cup is poured once, even when the job
+        is retried (see the ``brew.command`` components).
+        """
+        self.ensure_one()
+        product = self.env['product.product'].browse(product_id).exists() \
+            if product_id else self.env['product.product']
+        beverage = self.env['coffee.product.product'].search([
+            ('backend_id', '=', self.id),
+            ('odoo_id', '=', product.id),
+            ('coffee_id', '!=', False),
+        ], limit=1) if product else None
+        if not beverage:
+            raise UserError(
+                _('%(product)s is not a beverage of %(machine)s: import its '
+                  'beverages first, or choose one of them.') % {
+                    'product': product.display_name or product_id,
+                    'machine': self.name})
+        partner = self.env['res.partner']
+        consumer = self.env['coffee.res.partner']
+        if partner_id:
+            partner = partner.browse(partner_id).exists()
+            consumer = consumer.search([
+                ('backend_id', '=', self.id),
+                ('odoo_id', '=', partner.id),
+                ('coffee_id', '!=', False),
+            ], order='id', limit=1) if partner else consumer
+            if not consumer:
+                raise UserError(
+                    _('%(partner)s has no badge on %(machine)s: the cup '
+                      'cannot be charged to them.') % {
+                        'partner': partner.display_name or partner_id,
+                        'machine': self.name})
+        brews = self.env['coffee.brew'].with_context(
+            connector_no_export=True)
+        brew = brews.create({
+            'backend_id': self.id,
+            'product_id': product.id,
+            'partner_id': partner.id or False,
+            'consumer_ref': consumer.coffee_id or False,
+            'company_id': self.company_id.id,
+            'state': 'requested',
+            'name': brews._brew_name(
+                product.name, partner.name, consumer.coffee_id, False,
+                self.machine_timezone),
+        })
+        brew.with_delay(
+            description=_('Pour %(brew)s on %(machine)s') % {
+                'brew': brew.name, 'machine': self.name},
+            max_retries=POUR_MAX_RETRIES,
+        )._pour_on_machine()
+        return brew.id

@@ -1,0 +1,305 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Pour a coffee from Odoo: one cup per request, on both versions."""
+import time
+import traceback
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
+from odoo.exceptions import UserError
+
+from .common import CoffeeEmulatorCase
+
+
+class PourCoffeeCases(object):
+    """The same expectations for both protocols; subclasses name the
+    machine's ids of the demo data."""
+
+    espresso = None  # machine id of the espresso (1.20)
+    decaf = None  # a disabled / inactive beverage
+    jane = None  # Jane Doe's consumer id on the machine (credit)
+    blocked = None  # a blocked card
+    no_credit = None  # a card without credit
+    log_kind = None  # snapshot kind of the machine's cups
+    brew_path = None  # path of the brew command
+
+    def setUp(self):
+        super(PourCoffeeCases, self).setUp()
+        self.import_model('coffee.product.product')
+        self.import_model('coffee.res.partner')
+        self.sim('DELETE', 'counters')
+
+    # -- helpers -------------------------------------------------------------
+
+    def product(self, coffee_id):
+        binding = self.env['coffee.product.product'].with_context(
+            active_test=False).search([('backend_id', '=', self.backend.id),
+                                       ('coffee_id', '=', coffee_id)])
+        self.assertEqual(len(binding), 1)
+        return binding.odoo_id
+
+    def partner(self, coffee_id):
+        binding = self.env['coffee.res.partner'].search(
+            [('backend_id', '=', self.backend.id),
+             ('coffee_id', '=', coffee_id)])
+        self.assertEqual(len(binding), 1)
+        return binding.odoo_id
+
+    def pour(self, beverage, consumer=None):
+        brew_id = self.backend.pour_coffee(
+            self.product(beverage).id,
+            self.partner(consumer).id if consumer else False)
+        return self.env['coffee.brew'].browse(brew_id)
+
+    def poured(self):
+        return self.sim('GET', 'counters')['brews_poured']
+
+    def pour_job(self, brew):
+        jobs = self.env['queue.job'].search(
+            [('model_name', '=', 'coffee.brew'),
+             ('method_name', '=', '_pour_on_machine')])
+        jobs = jobs.filtered(lambda j: j.record_ids == [brew.id])
+        self.assertEqual(len(jobs), 1)
+        return jobs
+
+    def run_job(self, job_record):
+        """Run a job the way queue_job's runner does: what a failed or
+        retried job wrote is rolled back, then the job is stored failed
+        (with the traceback) or pending again."""
+        job = Job.load(self.env, job_record.uuid)
+        job.set_started()
+        job.store()
+        try:
+            with self.env.cr.savepoint():
+                result = job.perform()
+        except RetryableJobError as err:
+            self.env.clear()
+            job.postpone(result=str(err), seconds=err.seconds)
+            job.set_pending(reset_retry=False)
+            job.store()
+            return 'retried'
+        except Exception:
+            self.env.clear()
+            job.set_failed(exc_info=traceback.format_exc())
+            job.store()
+            return 'failed'
+        job.set_done(result=result)
+        job.store()
+        return 'done'
+
+    def cups(self):
+        return self.machine_records(self.log_kind)
+
+    def wait_for_cups(self, count, seconds=15):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if self.poured() >= count:
+                return
+            time.sleep(0.1)
+        self.fail('the machine poured %d cups, not %d'
+                  % (self.poured(), count))
+
+    # -- tests ---------------------------------------------------------------
+
+    def test_pour_coffee_pours_one_cup_and_binds_the_brew(self):
+        brew = self.pour(self.espresso, self.jane)
+        self.assertEqual(brew.state, 'requested')
+        self.assertEqual(brew.partner_id, self.partner(self.jane))
+        self.assertFalse(brew.coffee_id)
+        self.assertEqual(self.poured(), 0)
+        job = self.pour_job(brew)
+        self.assertEqual(job.channel, 'root.coffee')
+        self.assertEqual(job.state, 'pending')
+        action = job.open_related_action()
+        self.assertEqual((action['res_model'], action['res_id']),
+                         ('coffee.brew', brew.id))
+
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertEqual(self.poured(), 1)
+        cup = self.cups()[-1]
+        self.assertEqual(brew.coffee_id, self.cup_id(cup))
+        self.assertEqual(brew.consumer_ref, self.jane)
+        self.assertEqual(brew.partner_id, self.partner(self.jane))
+        self.assertEqual(brew.product_id, self.product(self.espresso))
+        self.assertAlmostEqual(brew.price, 1.20, places=2)
+        self.assertTrue(brew.date_start)
+        # the cup is still brewing on the machine
+        self.assertEqual(brew.state, 'running')
+        self.assertFalse(brew.failure_reason)
+        self.assertEqual(self.pour_job(brew).state, 'done')
+
+    def test_anonymous_cup(self):
+        brew = self.pour(self.espresso)
+        self.assertEqual(self.run_job(self.pour_job(brew)), 'done')
+        self.assertEqual(self.poured(), 1)
+        self.assertEqual(brew.coffee_id, self.cup_id(self.cups()[-1]))
+        self.assertFalse(brew.partner_id)
+        self.assertFalse(brew.consumer_ref)
+
+    def test_one_cup_after_a_simulated_timeout(self):
+        """The machine gets the command but answers too late: the job is
+        retried, and the machine still pours one cup."""
+        self.backend.timeout = 1
+        self.sim('POST', 'faults', {'rate': 1, 'kinds': ['slow'],
+                                    'hang_seconds': 2.5,
+                                    'paths': [self.brew_path]})
+        brew = self.pour(self.espresso, self.jane)
+        job = self.pour_job(brew)
+        self.assertEqual(self.run_job(job), 'retried')
+        self.assertIn('did not answer', job.result)
+        self.assertEqual(job.state, 'pending')
+        self.assertEqual(brew.state, 'requested')
+        self.assertFalse(brew.coffee_id)
+        # the command reached the machine: the cup is being brewed
+        self.wait_for_cups(1)
+        self.sim('POST', 'faults', {'rate': 0})
+        # and is finished when the job is retried: a second command would
+        # brew a second cup at once
+        self.sim('POST', 'clock', {'advance': 10})
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertEqual(self.poured(), 1)
+        self.assertEqual(len([c for c in self.cups()
+                              if self.cup_id(c) == brew.coffee_id]), 1)
+        self.assertEqual(brew.coffee_id, self.cup_id(self.cups()[-1]))
+        self.assertEqual(brew.state, 'done')
+        self.assertTrue(brew.date_end)
+
+    def test_retry_while_the_cup_is_brewing(self):
+        """Retried at once, the timed-out command's cup is still running."""
+        self.backend.timeout = 1
+        self.sim('POST', 'faults', {'rate': 1, 'kinds': ['slow'],
+                                    'hang_seconds': 1.5,
+                                    'paths': [self.brew_path]})
+        brew = self.pour(self.espresso, self.jane)
+        job = self.pour_job(brew)
+        self.assertEqual(self.run_job(job), 'retried')
+        self.wait_for_cups(1)
+        self.sim('POST', 'faults', {'rate': 0})
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertEqual(self.poured(), 1)
+        self.assertEqual(brew.coffee_id, self.cup_id(self.cups()[-1]))
+        self.assertEqual(brew.state, 'running')
+
+    def assert_refused(self, consumer, beverage, reason):
+        brew = self.pour(beverage, consumer)
+        job = self.pour_job(brew)
+        self.assertEqual(self.run_job(job), 'failed')
+        self.assertEqual(self.poured(), 0)
+        self.assertEqual(job.state, 'failed')
+        self.assertEqual(brew.state, 'failed')
+        self.assertFalse(brew.coffee_id)
+        self.assertIn(reason, brew.failure_reason)
+        self.assertIn('was not poured', brew.failure_reason)
+        self.assertNotIn('Traceback', brew.failure_reason)
+        self.assertIn(brew.failure_reason, job.exc_info)
+        return brew, job
+
+    def test_no_credit(self):
+        self.assert_refused(self.no_credit, self.espresso,
+                            "credit is lower than the price")
+
+    def test_blocked_card(self):
+        self.assert_refused(self.blocked, self.espresso, 'blocked')
+
+    def test_disabled_beverage(self):
+        self.assert_refused(self.jane, self.decaf, 'disabled on the machine')
+
+    def test_requeued_failed_job_requests_again(self):
+        brew, job = self.assert_refused(self.blocked, self.espresso,
+                                        'blocked')
+        job.requeue()
+        self.assertEqual(brew.state, 'requested')
+        self.assertFalse(brew.failure_reason)
+
+    def test_busy_machine_retries_later(self):
+        first = self.pour(self.espresso, self.jane)
+        self.assertEqual(self.run_job(self.pour_job(first)), 'done')
+        second = self.pour(self.espresso, self.jane)
+        job = self.pour_job(second)
+        # the first cup is still brewing: 409
+        self.assertEqual(self.run_job(job), 'retried')
+        self.assertIn('another cup is being brewed', job.result)
+        self.assertEqual(job.state, 'pending')
+        self.assertEqual(second.state, 'requested')
+        self.assertEqual(self.poured(), 1)
+        self.sim('POST', 'clock', {'advance': 10})
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertEqual(self.poured(), 2)
+        self.assertTrue(second.coffee_id)
+        self.assertNotEqual(second.coffee_id, first.coffee_id)
+
+    def test_machine_error_retries_later(self):
+        self.sim('POST', 'state', {'state': 'error', 'error_code': 'E01'})
+        brew = self.pour(self.espresso, self.jane)
+        job = self.pour_job(brew)
+        self.assertEqual(self.run_job(job), 'retried')
+        self.assertIn('E01', job.result)
+        self.assertEqual(brew.state, 'requested')
+        self.sim('POST', 'state', {'state': 'ready'})
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertEqual(self.poured(), 1)
+
+    def test_unknown_beverage_or_consumer(self):
+        stranger = self.env['res.partner'].create({'name': 'No Badge'})
+        with self.assertRaisesRegex(UserError, 'no badge'):
+            self.backend.pour_coffee(self.product(self.espresso).id,
+                                     stranger.id)
+        product = self.env['product.product'].create({'name': 'Tea'})
+        with self.assertRaisesRegex(UserError, 'not a beverage'):
+            self.backend.pour_coffee(product.id)
+        self.assertFalse(self.env['coffee.brew'].search(
+            [('state', '=', 'requested')]))
+
+    def test_wizard(self):
+        wizard = self.env['coffee.pour.coffee'].with_context(
+            active_model='coffee.backend', active_id=self.backend.id).create({
+                'product_id': self.product(self.espresso).id,
+                'partner_id': self.partner(self.jane).id,
+            })
+        self.assertEqual(wizard.backend_id, self.backend)
+        action = wizard.action_pour()
+        brew = self.env['coffee.brew'].browse(action['res_id'])
+        self.assertEqual(brew.state, 'requested')
+        self.perform_jobs()
+        self.assertEqual(self.poured(), 1)
+
+
+class TestPourCoffee1900(PourCoffeeCases, CoffeeEmulatorCase):
+    coffee_version = '1900'
+    espresso = '3'
+    decaf = '8'
+    jane = '00042'
+    blocked = '2001'
+    no_credit = '2002'
+    log_kind = 'log'
+    brew_path = '/api/v1/brew'
+
+    @staticmethod
+    def cup_id(cup):
+        return str(cup['log_no'])
+
+    def test_a_cup_bound_to_another_brew_is_not_taken(self):
+        """A cup of the same drink and card that a brew already holds is
+        not the cup of a new request."""
+        first = self.pour(self.espresso, self.jane)
+        self.assertEqual(self.run_job(self.pour_job(first)), 'done')
+        self.sim('POST', 'clock', {'advance': 10})
+        second = self.pour(self.espresso, self.jane)
+        self.assertEqual(self.run_job(self.pour_job(second)), 'done')
+        self.assertEqual(self.poured(), 2)
+        self.assertNotEqual(first.coffee_id, second.coffee_id)
+
+
+class TestPourCoffee2900(PourCoffeeCases, CoffeeEmulatorCase):
+    coffee_version = '2900'
+    espresso = 'bev_espresso'
+    decaf = 'bev_decaf'
+    jane = 'con_8f3a21'
+    blocked = 'con_b10c4d'
+    no_credit = 'con_00c4ed'
+    log_kind = 'brews'
+    brew_path = '/api/v2/brews'
+
+    @staticmethod
+    def cup_id(cup):
+        return cup['id']
