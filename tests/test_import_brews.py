@@ -191,7 +191,6 @@ class BrewImportCases(object):
         self.import_model('coffee.brew', full=True)
         self.assertEqual(set(self.brew_by_id()), machine_ids)
 
-
     def test_malformed_records_on_an_empty_database(self):
         """A brew that fails after importing its beverage or consumer
         takes them back with its savepoint: the next brews of the page
