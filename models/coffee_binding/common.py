@@ -47,7 +47,7 @@ class CoffeeBinding(models.AbstractModel):
             return importer.run(state=state, full=full)
 
     @job(default_channel='root.coffee')
-    @related_action(action='related_action_unwrap_binding')
+    @related_action(action='related_action_coffee_record')
     @api.model
     def import_record(self, backend, external_id, force=False):
         """Import one record from the machine by its id."""
