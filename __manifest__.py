@@ -14,6 +14,7 @@
         'component_event',
         'queue_job',
         'product',
+        'base_setup',
     ],
     'external_dependencies': {
         'python': ['requests'],
@@ -30,9 +31,15 @@
         'wizards/coffee_partner_badge_views.xml',
         'wizards/coffee_pour_coffee_views.xml',
         'views/res_partner_views.xml',
+        'views/product_views.xml',
+        'views/coffee_brew_views.xml',
+        'views/coffee_binding_views.xml',
         'views/coffee_backend_views.xml',
         'views/coffee_backend_webhook_views.xml',
         'views/coffee_backend_watchdog_views.xml',
+        'views/connector_checkpoint_views.xml',
+        'views/queue_job_views.xml',
+        'views/res_config_settings_views.xml',
         'views/connector_coffee_menus.xml',
     ],
     'demo': [

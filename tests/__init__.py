@@ -14,3 +14,5 @@ from . import test_watchdog
 from . import test_export_beverages
 from . import test_export_consumers
 from . import test_stuck_jobs
+from . import test_security
+from . import test_views

@@ -109,6 +109,149 @@ class CoffeeBackend(models.Model):
     )
     last_full_import = fields.Datetime(readonly=True)
 
+    # what the form's smart buttons and status area show
+    product_count = fields.Integer(compute='_compute_counts')
+    consumer_count = fields.Integer(compute='_compute_counts')
+    brew_count = fields.Integer(compute='_compute_counts')
+    job_count = fields.Integer(
+        string='Open Jobs', compute='_compute_counts')
+    checkpoint_count = fields.Integer(
+        string='Checkpoints to Review', compute='_compute_counts')
+    last_sync_beverages = fields.Datetime(
+        string='Beverages Imported On', compute='_compute_last_sync',
+        help="End of the last import of beverages that succeeded.")
+    last_sync_consumers = fields.Datetime(
+        string='Consumers Imported On', compute='_compute_last_sync',
+        help="End of the last import of consumers that succeeded.")
+    last_sync_brews = fields.Datetime(
+        string='Brews Imported On', compute='_compute_last_sync',
+        help="End of the last import of brews that succeeded.")
+    # a job's error may quote what the machine answered
+    last_error = fields.Text(
+        compute='_compute_last_sync',
+        groups='connector.group_connector_manager',
+        help="Why the last failed job of this machine failed.")
+    last_error_date = fields.Datetime(
+        string='Last Error On', compute='_compute_last_sync',
+        groups='connector.group_connector_manager')
+
+    # -- smart buttons and status --------------------------------------
+
+    @api.multi
+    def _checkpoint_domain(self):
+        self.ensure_one()
+        return [('backend_id', '=', '%s,%s' % (self._name, self.id))]
+
+    @api.multi
+    def _open_job_domain(self):
+        self.ensure_one()
+        return [('coffee_backend_id', '=', self.id), ('state', '!=', 'done')]
+
+    @api.multi
+    def _compute_counts(self):
+        """Counted with the user's rights: what the opened list shows.
+
+        A model the user may not read counts 0 (its button is hidden).
+        """
+        def counter(model_name):
+            model = self.env[model_name]
+            if not model.check_access_rights('read', raise_exception=False):
+                return lambda domain: 0
+            return model.search_count
+
+        count_products = counter('coffee.product.product')
+        count_consumers = counter('coffee.res.partner')
+        count_brews = counter('coffee.brew')
+        count_jobs = counter('queue.job')
+        count_checkpoints = counter('connector.checkpoint')
+        for backend in self:
+            if not backend.id:
+                continue
+            domain = [('backend_id', '=', backend.id)]
+            backend.product_count = count_products(domain)
+            backend.consumer_count = count_consumers(domain)
+            backend.brew_count = count_brews(domain)
+            backend.job_count = count_jobs(backend._open_job_domain())
+            backend.checkpoint_count = count_checkpoints(
+                backend._checkpoint_domain() +
+                [('state', '=', 'need_review')])
+
+    @api.multi
+    def _compute_last_sync(self):
+        """From the jobs of the machine (kept 30 days by queue_job)."""
+        jobs = self.env['queue.job'].sudo()
+        models = (('last_sync_beverages', 'coffee.product.product'),
+                  ('last_sync_consumers', 'coffee.res.partner'),
+                  ('last_sync_brews', 'coffee.brew'))
+        for backend in self:
+            if not backend.id:
+                continue
+            for field_name, model_name in models:
+                done = jobs.search([
+                    ('coffee_backend_id', '=', backend.id),
+                    ('model_name', '=', model_name),
+                    ('method_name', '=', 'import_batch'),
+                    ('state', '=', 'done'),
+                ], order='date_done desc', limit=1)
+                backend[field_name] = done.date_done
+            failed = jobs.search([
+                ('coffee_backend_id', '=', backend.id),
+                ('state', '=', 'failed'),
+            ], order='date_created desc', limit=1)
+            backend.last_error = '%s\n%s' % (
+                failed.name, _last_line(failed.exc_info)) if failed else False
+            backend.last_error_date = failed.date_created or False
+
+    @api.multi
+    def _open_list(self, name, model_name, domain, context=None):
+        self.ensure_one()
+        return {
+            'name': name,
+            'type': 'ir.actions.act_window',
+            'res_model': model_name,
+            'view_type': 'form',
+            'view_mode': 'tree,form',
+            'domain': domain,
+            'context': dict(context or {}),
+        }
+
+    @api.multi
+    def action_open_products(self):
+        return self._open_list(
+            _('Beverages of %s') % self.name, 'coffee.product.product',
+            [('backend_id', '=', self.id)])
+
+    @api.multi
+    def action_open_consumers(self):
+        return self._open_list(
+            _('Consumers of %s') % self.name, 'coffee.res.partner',
+            [('backend_id', '=', self.id)])
+
+    @api.multi
+    def action_open_brews(self):
+        action = self.env.ref('connector_coffee.coffee_brew_action').read()[0]
+        action.update(
+            name=_('Brews of %s') % self.name,
+            domain=[('backend_id', '=', self.id)],
+        )
+        return action
+
+    @api.multi
+    def action_open_jobs(self):
+        return self._open_list(
+            _('Open Jobs of %s') % self.name, 'queue.job',
+            self._open_job_domain())
+
+    @api.multi
+    def action_open_checkpoints(self):
+        action = self.env.ref(
+            'connector.action_connector_checkpoint').read()[0]
+        action.update(
+            name=_('Checkpoints of %s') % self.name,
+            domain=self._checkpoint_domain(),
+        )
+        return action
+
     @contextmanager
     @api.multi
     def work_on(self, model_name, **kwargs):
@@ -204,6 +347,7 @@ class CoffeeBackend(models.Model):
     def action_test_connection(self):
         """Check the URL, the credentials and the version against the
         machine; say what is wrong in words a person understands."""
+        self._check_may_sync()
         for backend in self:
             try:
                 backend._read_machine()
@@ -216,7 +360,15 @@ class CoffeeBackend(models.Model):
     # -- imports ----------------------------------------------------------
 
     @api.multi
+    def _check_may_sync(self):
+        """Talking to the machine writes the backend (as superuser) and
+        queues jobs: only who may change the backend may do it."""
+        self.check_access_rights('write')
+        self.check_access_rule('write')
+
+    @api.multi
     def _import(self, model_name, full=False):
+        self._check_may_sync()
         for backend in self:
             self.env[model_name].with_delay(
                 description=(
@@ -341,11 +493,28 @@ class CoffeeBackendWatermark(models.Model):
     value = fields.Char(
         string='Changed Up To',
         help="The machine's timestamp of the newest record imported.")
+    model_description = fields.Char(
+        string='Object', compute='_compute_model_description')
+
+    @api.depends('model')
+    def _compute_model_description(self):
+        """'Coffee Brew' rather than 'coffee.brew', in the user's
+        language."""
+        models = self.env['ir.model']
+        for mark in self:
+            mark.model_description = models._get(mark.model).name or \
+                mark.model
 
     _sql_constraints = [
         ('backend_model_uniq', 'unique(backend_id, model)',
          'One watermark per machine and model.'),
     ]
+
+
+def _last_line(text):
+    """The exception of a traceback: its last line that is not empty."""
+    lines = [line for line in (text or '').splitlines() if line.strip()]
+    return lines[-1] if lines else ''
 
 
 def _percent(value, capacity):
