@@ -11,8 +11,11 @@ job that acts on a new event. Nothing is imported during the request.
 """
 import json
 import logging
+from contextlib import contextmanager
 
 from odoo import _, api, fields, models
+from odoo.addons.component.core import AbstractComponent, Component
+from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.job import identity_exact, job, related_action
 from odoo.exceptions import UserError
 
@@ -54,15 +57,25 @@ class CoffeeBackend(models.Model):
 
     # -- registration -----------------------------------------------------
 
+    @contextmanager
     @api.multi
-    def _check_webhook_version(self):
-        for backend in self:
-            if backend.version != '2900':
+    def _webhook_registration(self):
+        """The machine's ``webhook.registration`` component.
+
+        Only a version that has webhooks provides one (the 2900); for the
+        others a person is told why there is nothing to register.
+        """
+        self.ensure_one()
+        with self.work_on(self._name) as work:
+            try:
+                registration = work.component(usage='webhook.registration')
+            except NoComponentError:
                 raise UserError(_(
                     '%(machine)s is a Coffee %(version)s: only the Coffee '
                     '2900 sends webhooks. Odoo imports from this machine '
                     'on schedule instead.') % {
-                        'machine': backend.name, 'version': backend.version})
+                        'machine': self.name, 'version': self.version})
+            yield registration
 
     @api.multi
     def _webhook_public_url(self):
@@ -76,49 +89,24 @@ class CoffeeBackend(models.Model):
         return base_url.rstrip('/') + WEBHOOK_PATH % self.id
 
     @api.multi
-    def _delete_machine_webhooks(self, client, url=None):
-        """Remove this backend's webhooks from the machine.
-
-        Its known one, and any other posting to ``url``: one whose secret
-        was lost (a registration that Odoo rolled back) would only send
-        events Odoo cannot check.
-        """
-        self.ensure_one()
-        known = self.sudo().webhook_id
-        urls = {u for u in (url, self.webhook_url) if u}
-        for hook in client.list_webhooks():
-            if not isinstance(hook, dict) or not hook.get('id'):
-                continue
-            if hook['id'] == known or hook.get('url') in urls:
-                try:
-                    client.delete_webhook(hook['id'])
-                except CoffeeNotFound:
-                    _logger.info('%s: webhook %s was gone already',
-                                 self.name, hook['id'])
-                else:
-                    _logger.info('%s: webhook %s removed from the machine',
-                                 self.name, hook['id'])
-
-    @api.multi
     def register_webhook(self):
         """Ask the machine to post its events to Odoo.
 
         Replaces the previous registration of the backend, so it can be
         pressed again to change the URL or to renew the secret.
         """
-        self._check_webhook_version()
         self.check_access_rights('write')
         self.check_access_rule('write')
         for backend in self:
-            url = backend._webhook_public_url()
-            try:
-                with backend._client() as client:
-                    backend._delete_machine_webhooks(client, url=url)
-                    answer = client.create_webhook(url, WEBHOOK_EVENTS)
-            except CoffeeError as err:
-                raise UserError(_(
-                    '%(machine)s: the webhook could not be registered.\n'
-                    '%(reason)s') % {'machine': backend.name, 'reason': err})
+            with backend._webhook_registration() as registration:
+                url = backend._webhook_public_url()
+                try:
+                    answer = registration.register(url)
+                except CoffeeError as err:
+                    raise UserError(_(
+                        '%(machine)s: the webhook could not be registered.'
+                        '\n%(reason)s') % {
+                            'machine': backend.name, 'reason': err})
             backend.sudo().write({
                 'webhook_id': answer['id'],
                 'webhook_secret': answer['secret'],
@@ -131,17 +119,17 @@ class CoffeeBackend(models.Model):
     @api.multi
     def unregister_webhook(self):
         """Stop the machine posting events to Odoo."""
-        self._check_webhook_version()
         self.check_access_rights('write')
         self.check_access_rule('write')
         for backend in self:
-            try:
-                with backend._client() as client:
-                    backend._delete_machine_webhooks(client)
-            except CoffeeError as err:
-                raise UserError(_(
-                    '%(machine)s: the webhook could not be removed.\n'
-                    '%(reason)s') % {'machine': backend.name, 'reason': err})
+            with backend._webhook_registration() as registration:
+                try:
+                    registration.unregister()
+                except CoffeeError as err:
+                    raise UserError(_(
+                        '%(machine)s: the webhook could not be removed.\n'
+                        '%(reason)s') % {
+                            'machine': backend.name, 'reason': err})
             backend.sudo().write({
                 'webhook_id': False,
                 'webhook_secret': False,
@@ -281,3 +269,59 @@ def _header(headers, name):
 
 def _error(code, message):
     return {'error': {'code': code, 'message': message}}
+
+
+class CoffeeWebhookRegistration(AbstractComponent):
+    """Register Odoo's URL with the machine; versions without webhooks
+    (the 1900) have no concrete registration component."""
+
+    _name = 'coffee.webhook.registration'
+    _inherit = 'base.coffee.connector'
+    _usage = 'webhook.registration'
+    _apply_on = 'coffee.backend'
+
+    def register(self, url):
+        """Register ``url``; returns the machine's ``{'id', 'secret'}``."""
+        raise NotImplementedError
+
+    def unregister(self):
+        raise NotImplementedError
+
+
+class Coffee2900WebhookRegistration(Component):
+    _name = 'coffee.2900.webhook.registration'
+    _inherit = 'coffee.webhook.registration'
+    _coffee_version = '2900'
+
+    @property
+    def client(self):
+        return self.work.coffee_client
+
+    def register(self, url):
+        self._delete_machine_webhooks(url=url)
+        return self.client.create_webhook(url, WEBHOOK_EVENTS)
+
+    def unregister(self):
+        self._delete_machine_webhooks()
+
+    def _delete_machine_webhooks(self, url=None):
+        """Remove the backend's webhooks from the machine.
+
+        Its known one, and any other posting to ``url``: one whose secret
+        was lost (a registration that Odoo rolled back) would only send
+        events Odoo cannot check.
+        """
+        backend = self.backend_record.sudo()
+        urls = {u for u in (url, backend.webhook_url) if u}
+        for hook in self.client.list_webhooks():
+            if not isinstance(hook, dict) or not hook.get('id'):
+                continue
+            if hook['id'] == backend.webhook_id or hook.get('url') in urls:
+                try:
+                    self.client.delete_webhook(hook['id'])
+                except CoffeeNotFound:
+                    _logger.info('%s: webhook %s was gone already',
+                                 backend.name, hook['id'])
+                else:
+                    _logger.info('%s: webhook %s removed from the machine',
+                                 backend.name, hook['id'])
