@@ -11,6 +11,16 @@ from ...components.exporter import amount_to_cents, amount_to_money
 NAME_LENGTH = 100
 
 
+def _template(binding):
+    """Where a product's name is read in a given language.
+
+    Odoo 11 caches the name of a ``product.product`` (a field delegated to
+    its template) once for every language: read through the variant, the
+    first language read would be sent for all of them.
+    """
+    return binding.odoo_id.product_tmpl_id
+
+
 def _name(name, lang):
     if not name:
         raise MappingError('the product has no name in %s' % lang)
@@ -41,7 +51,7 @@ class Coffee1900BeverageExportMapper(Component):
     @mapping
     def label(self, binding):
         lang = self.backend_record.machine_language or self.env.lang
-        name = binding.odoo_id.with_context(lang=lang).name
+        name = _template(binding).with_context(lang=lang).name
         return {'label': _name(name, lang)}
 
     @mapping
@@ -69,10 +79,10 @@ class Coffee2900BeverageExportMapper(Component):
 
     @mapping
     def name(self, binding):
-        product = binding.odoo_id
+        template = _template(binding)
         names = {}
         for lang in self.env['res.lang'].search([]).mapped('code'):
-            names[lang] = _name(product.with_context(lang=lang).name, lang)
+            names[lang] = _name(template.with_context(lang=lang).name, lang)
         return {'name': names}
 
     @mapping
