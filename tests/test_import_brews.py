@@ -281,6 +281,10 @@ class TestBrewImport1900(BrewImportCases, CoffeeEmulatorCase):
 
 class TestBrewImport2900(BrewImportCases, CoffeeEmulatorCase):
     coffee_version = '2900'
+    # these tests walk small pages as fast as a test runs them; the machine's
+    # rate limit (429, retried by the job runner) is tested on its own in
+    # test_connection_errors, here it would only interrupt the walk
+    emulator_args = ('--rate-limit', '1000')
     page_size_attr = '_limit'
     machine_kind = 'brews'
     expected_states = ('running', 'done', 'cancelled', 'failed')
