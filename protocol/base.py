@@ -170,6 +170,37 @@ class BaseClient(object):
             text = '%s (%s)' % (text, detail)
         return self._error(CoffeeWrongVersion, text)
 
+    # -- machine ----------------------------------------------------------
+
+    def get_machine(self):
+        """Identity and live status of the machine."""
+        return self._json_call('GET', self._path('machine'))
+
+    def check_machine(self):
+        """``get_machine()``, checked to be an answer of this version.
+
+        Used by the backend's "Test connection" button: a URL of the other
+        version (or of anything else) must read as a wrong version, not as
+        a vague error.
+        """
+        try:
+            machine = self.get_machine()
+        except CoffeeNotFound:
+            raise self.wrong_version_error(
+                'its %s API answers HTTP 404' % self.api_prefix) from None
+        except CoffeeWrongVersion:
+            raise
+        except CoffeeProtocolError as exc:
+            raise self.wrong_version_error(exc.reason) from None
+        problem = self._machine_answer_problem(machine)
+        if problem:
+            raise self.wrong_version_error(problem)
+        return machine
+
+    def _machine_answer_problem(self, machine):
+        """Why ``machine`` is not this version's answer, or None."""
+        raise NotImplementedError
+
     # -- sending ----------------------------------------------------------
 
     def _url(self, path):

@@ -13,9 +13,7 @@ from requests.auth import HTTPBasicAuth
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
 from .errors import (
     CoffeeBusy,
-    CoffeeNotFound,
     CoffeeProtocolError,
-    CoffeeWrongVersion,
 )
 
 RESOURCES_1900 = ('drinks', 'cards', 'log')
@@ -106,32 +104,13 @@ class Coffee1900Client(BaseClient):
 
     # -- machine ----------------------------------------------------------
 
-    def get_machine(self):
-        """Identity and live status of the machine."""
-        return self._json_call('GET', self._path('machine'))
-
-    def check_machine(self):
-        """``get_machine()``, checked to be a Coffee 1900's answer.
-
-        Used by the backend's "check connection" button: a URL of a 2900 (or
-        of anything else) must read as a wrong version, not as a vague error.
-        """
-        try:
-            machine = self.get_machine()
-        except CoffeeNotFound:
-            raise self.wrong_version_error(
-                'HTTP 404 on %s/machine' % self.api_prefix) from None
-        except CoffeeWrongVersion:
-            raise
-        except CoffeeProtocolError as exc:
-            raise self.wrong_version_error(exc.reason) from None
+    def _machine_answer_problem(self, machine):
         model = machine.get('model')
         if not (isinstance(model, (str, int)) and str(model).startswith('19')
                 and 'timezone' in machine):
             no_timezone = '' if 'timezone' in machine else ' and no timezone'
-            raise self.wrong_version_error(
-                'its machine answer has model %r%s' % (model, no_timezone))
-        return machine
+            return 'its machine answer has model %r%s' % (model, no_timezone)
+        return None
 
     # -- lists ------------------------------------------------------------
 

@@ -16,10 +16,8 @@ import time
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
 from .errors import (
     CoffeeAuthError,
-    CoffeeNotFound,
     CoffeeProtocolError,
     CoffeeServerError,
-    CoffeeWrongVersion,
 )
 
 RESOURCES_2900 = ('beverages', 'consumers', 'brews')
@@ -223,29 +221,10 @@ class Coffee2900Client(BaseClient):
 
     # -- machine ----------------------------------------------------------
 
-    def get_machine(self):
-        """Identity, live status and counters of the machine."""
-        return self._json_call('GET', self._path('machine'))
-
-    def check_machine(self):
-        """``get_machine()``, checked to be a Coffee 2900's answer.
-
-        Used by the backend's "check connection" button: a URL of a 1900 (or
-        of anything else) must read as a wrong version, not as a vague error.
-        """
-        try:
-            machine = self.get_machine()
-        except CoffeeNotFound:
-            raise self.wrong_version_error(
-                'its %s API answers HTTP 404' % self.api_prefix) from None
-        except CoffeeWrongVersion:
-            raise
-        except CoffeeProtocolError as exc:
-            raise self.wrong_version_error(exc.reason) from None
+    def _machine_answer_problem(self, machine):
         if not isinstance(machine.get('status'), dict):
-            raise self.wrong_version_error(
-                'its machine answer has no "status" object')
-        return machine
+            return 'its machine answer has no "status" object'
+        return None
 
     # -- lists ------------------------------------------------------------
 
