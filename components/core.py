@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 
 from odoo.addons.component.core import AbstractComponent
+from odoo.addons.connector.exception import MappingError
 from odoo.addons.queue_job.exception import (
     FailedJobError,
     RetryableJobError,
@@ -30,6 +31,17 @@ class BaseCoffeeConnectorComponent(AbstractComponent):
     @classmethod
     def _component_match(cls, work, usage=None, model_name=None, **kw):
         return cls._coffee_version in (None, work.collection.version)
+
+    def _check_machine_currency(self):
+        """A machine that counts in plain numbers (the 1900's cents) must
+        count in the company's currency: there is no conversion."""
+        backend = self.backend_record
+        company_currency = backend.company_id.currency_id.name
+        if backend.machine_currency and \
+                backend.machine_currency != company_currency:
+            raise MappingError(
+                'the machine counts in %s, the company in %s'
+                % (backend.machine_currency, company_currency))
 
 
 @contextmanager

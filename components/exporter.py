@@ -113,16 +113,6 @@ class CoffeeExportMapper(AbstractComponent):
     def company_currency(self):
         return self.backend_record.company_id.currency_id.name
 
-    def check_machine_currency(self):
-        """The 1900 counts in cents of its own currency: it must be the
-        company's, there is no conversion."""
-        backend = self.backend_record
-        if backend.machine_currency and \
-                backend.machine_currency != self.company_currency():
-            raise MappingError(
-                'the machine counts in %s, the company in %s'
-                % (backend.machine_currency, self.company_currency()))
-
 
 # -- exporter -----------------------------------------------------------------
 

@@ -166,12 +166,7 @@ class Coffee1900BrewImportMapper(Component):
 
     @mapping
     def price(self, record):
-        backend = self.backend_record
-        company_currency = backend.company_id.currency_id.name
-        if backend.machine_currency and \
-                backend.machine_currency != company_currency:
-            raise MappingError('the machine counts in %s, the company in %s'
-                               % (backend.machine_currency, company_currency))
+        self._check_machine_currency()
         return {'price': cents_to_amount(record, 'price_cents')}
 
     @mapping

@@ -150,13 +150,7 @@ class Coffee1900ConsumerImportMapper(Component):
                 text(record, 'vat', max_length=VAT_LENGTH))
 
     def _credit(self, record):
-        backend = self.backend_record
-        company_currency = backend.company_id.currency_id.name
-        if backend.machine_currency and \
-                backend.machine_currency != company_currency:
-            raise MappingError(
-                'the machine counts in %s, the company in %s'
-                % (backend.machine_currency, company_currency))
+        self._check_machine_currency()
         return cents_to_amount(record, 'credit_cents')
 
     def _blocked(self, record):

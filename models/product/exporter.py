@@ -56,7 +56,7 @@ class Coffee1900BeverageExportMapper(Component):
 
     @mapping
     def price(self, binding):
-        self.check_machine_currency()
+        self._check_machine_currency()
         return {'price_cents': amount_to_cents(binding.list_price)}
 
     @mapping

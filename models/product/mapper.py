@@ -82,15 +82,6 @@ class Coffee1900BeverageImportMapper(Component):
             raise MappingError("field 'label' is empty")
         return label
 
-    def _check_machine_currency(self):
-        backend = self.backend_record
-        company_currency = backend.company_id.currency_id.name
-        if backend.machine_currency and \
-                backend.machine_currency != company_currency:
-            raise MappingError(
-                'the machine counts in %s, the company in %s'
-                % (backend.machine_currency, company_currency))
-
 
 class Coffee2900BeverageImportMapper(Component):
     """A 2900 beverage: names in several languages, money objects."""
