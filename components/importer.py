@@ -56,6 +56,20 @@ class CoffeeImporter(AbstractComponent):
         return bool(binding and stamp and binding.coffee_updated_at
                     and binding.coffee_updated_at >= stamp)
 
+    def _check_timestamp(self, record):
+        """A record without a valid time of its last change is damaged.
+
+        Imported anyway, it would be imported again on every run and
+        nobody would hear of it: it is refused (a checkpoint says why).
+        """
+        adapter = self.backend_adapter
+        if adapter.timestamp_of(record) is None:
+            value = record.get(adapter._timestamp_field)
+            raise MappingError(
+                _('field %(field)r is %(value)r, not a time of the machine')
+                % {'field': adapter._timestamp_field,
+                   'value': value[:40] if isinstance(value, str) else value})
+
     def _is_deleted(self):
         """The machine says the record is gone (a 2900 tombstone)."""
         return self.coffee_record.get('deleted') is True
@@ -111,6 +125,7 @@ class CoffeeImporter(AbstractComponent):
         binding = self.binder.to_internal(external_id)
         if self._is_deleted():
             return self._import_deleted(binding)
+        self._check_timestamp(record)
         if not force and self._must_skip(binding):
             return binding
         self._import_dependencies()
