@@ -1,0 +1,32 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""A person's path through the connector in a real browser (browser/run).
+
+browser/run drives Debian's Chromium, headless, through Selenium and
+Debian's chromedriver (from a tool environment on the machine's newer
+Python: Selenium 4.51 needs 3.9 or newer) against a real Odoo that it
+brings up with bin/up on free ports, in a database of its own, with the job
+runner and both demo emulators: log in; Settings > Configure Coffee
+Machines; the 2900 demo backend; Test connection; Import all, and the jobs
+run by the job runner; Connectors > Coffee > Brews as a pivot with the
+imported cups; Connectors > Checkpoint with the checkpoint of the demo
+company consumer without a VAT number.
+
+Each step leaves a screenshot in .var/browser/<run>/ (.var/browser/last is
+the latest run). A step fails on an error in the browser's console or an
+Odoo error dialog; the console messages it ignores, and why, are listed in
+IGNORED_CONSOLE of browser/walkthrough.py (one: the long polling answered
+by a prefork worker, since bin/up runs no reverse proxy).
+"""
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_walkthrough_in_chromium():
+    done = subprocess.run(
+        [os.path.join(ROOT, 'browser', 'run')],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, universal_newlines=True, timeout=1200)
+    assert done.returncode == 0, done.stdout
