@@ -110,13 +110,7 @@ class CoffeeBrew(models.Model):
         """
         content = base64.b64decode(data)
         with job_errors(), backend.work_on(self._name) as work:
-            try:
-                importer = work.component(usage='csv.importer')
-            except NoComponentError:
-                raise FailedJobError(
-                    _('%s does not write log files: only a Coffee 1900 '
-                      'does.') % backend.name)
-            return importer.run(content, filename)
+            return self._csv_importer(work).run(content, filename)
 
     @job(default_channel='root.coffee')
     @related_action(action='related_action_coffee_backend')
@@ -124,10 +118,14 @@ class CoffeeBrew(models.Model):
     def import_log_csv_from_machine(self, backend):
         """Import the log export a networked 1900 serves (log.csv)."""
         with job_errors(), backend.work_on(self._name) as work:
-            try:
-                importer = work.component(usage='csv.importer')
-            except NoComponentError:
-                raise FailedJobError(
-                    _('%s does not write log files: only a Coffee 1900 '
-                      'does.') % backend.name)
-            return importer.run_from_machine()
+            return self._csv_importer(work).run_from_machine()
+
+    @api.model
+    def _csv_importer(self, work):
+        """The version's log file importer; only the 1900 has one."""
+        try:
+            return work.component(usage='csv.importer')
+        except NoComponentError:
+            raise FailedJobError(
+                _('%s does not write log files: only a Coffee 1900 '
+                  'does.') % work.collection.name)
