@@ -457,13 +457,18 @@ class Walk(object):
             'the machine serial %s on the Machine tab' % SERIAL_2900)
 
     def import_all(self):
+        # only the jobs queued from here on (with --url, older ones exist)
+        last = self.rpc.call('queue.job', 'search_read', [], fields=['id'],
+                             order='id desc', limit=1)
+        last = last[0]['id'] if last else 0
         self.click(By.XPATH, self.header_button('import_all'),
                    'the Import All button')
         self.check_dialogs()
         active = ['pending', 'enqueued', 'started']
         deadline = time.time() + JOBS_TIMEOUT
         while True:
-            jobs = self.rpc.call('queue.job', 'search_read', [],
+            jobs = self.rpc.call('queue.job', 'search_read',
+                                 [('id', '>', last)],
                                  fields=['name', 'state', 'exc_info'])
             waiting = [j for j in jobs if j['state'] in active]
             if jobs and not waiting:
@@ -531,18 +536,21 @@ class Walk(object):
         self.menu('connector.menu_checkpoint')
         self.visible(By.CSS_SELECTOR, '.o_list_view', 'the checkpoint list')
         row = ('//tr[contains(@class, "o_data_row")]'
-               '[.//td[contains(., "%s")]]' % NO_VAT_COMPANY)
-        self.visible(By.XPATH, row, 'a checkpoint row naming %s'
-                     % NO_VAT_COMPANY)
+               '[.//td[contains(., "%s")]][.//td[normalize-space()="%s"]]'
+               % (NO_VAT_COMPANY, BACKEND_2900))
+        self.visible(By.XPATH, row, 'a checkpoint row naming %s, from %s'
+                     % (NO_VAT_COMPANY, BACKEND_2900))
         self.shot('checkpoint-list')
         self.click(By.XPATH, row + '/td[contains(., "%s")]' % NO_VAT_COMPANY)
         self.visible(By.CSS_SELECTOR, '.o_form_view', 'the checkpoint form')
-        self.wait(lambda d: 'no VAT number' in d.find_element(
-            By.CSS_SELECTOR, '.o_form_view').text
-            and NO_VAT_BADGE in d.find_element(
-                By.CSS_SELECTOR, '.o_form_view').text,
-            'the checkpoint saying consumer %s has no VAT number'
-            % NO_VAT_BADGE)
+
+        def says_why(driver):
+            text = driver.find_element(By.CSS_SELECTOR, '.o_form_view').text
+            return all(word in text for word in (
+                'VAT', NO_VAT_BADGE, NO_VAT_COMPANY, BACKEND_2900))
+        self.wait(says_why, 'the checkpoint saying that consumer %s of %s '
+                  '(%s) has no VAT number' % (NO_VAT_BADGE, BACKEND_2900,
+                                              NO_VAT_COMPANY))
 
     def run(self):
         steps = [
@@ -595,6 +603,9 @@ def main():
             parser.error('%s is missing (apt-get install chromium '
                          'chromium-driver)' % path)
 
+    # a TERM (bin/test stopped, a timeout) ends the walk through its
+    # cleanup: the browser closed, bin/up stopped, the database dropped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.time()
     db = 'coffee_browser_%s_%d' % (
         datetime.datetime.now().strftime('%Y%m%d%H%M%S'), os.getpid())
@@ -634,8 +645,8 @@ def main():
             driver.quit()
         if odoo:
             odoo.stop()
-    say('%s in %.0fs; screenshots in %s' % (
-        'PASSED' if passed else 'FAILED', time.time() - started, out))
+        say('%s in %.0fs; screenshots in %s' % (
+            'PASSED' if passed else 'FAILED', time.time() - started, out))
     return 0 if passed else 1
 
 
