@@ -1,0 +1,860 @@
+"""bin/drill: reliability drill of the connector (issue 8), one run.
+
+Real parts only: a PostgreSQL database with the addon, Odoo with prefork
+workers, the job runner and a cron worker (the requeue of dead jobs runs as
+its cron, every minute), emulator processes on free ports, and the drill
+talking to them over HTTP (JSON-RPC, webhook deliveries, ``/_sim``).
+
+Sections (each prints a table row; ``--json PATH`` writes every figure):
+
+``faults``
+    Per protocol: a full import of ``scale:N`` while the emulator fails
+    20 % of the API requests (500/503/429/hangs, seeded) and one Odoo
+    worker is killed with SIGKILL while it runs an import job of that
+    backend. The drill then acts as the scheduler would: when no job of the
+    backend is left waiting and the bindings differ from the machine, it
+    calls ``import_all`` again. ``lost`` / ``extra`` (machine ids without a
+    binding / bindings without a machine record), ``duplicates``,
+    ``stuck_jobs`` (jobs still pending/enqueued/started at the end), the
+    seconds to converge, the rounds of ``import_all`` needed.
+``concurrency``
+    A 2900 with a registered webhook: two ``import_all`` at the same
+    instant, while signed events for the same records are delivered and
+    the machine changes records (its own webhook deliveries). Duplicates,
+    jobs failed on a deadlock or a serialization failure, lost records.
+``webhooks``
+    Deliveries to the controller: new events, 10 % re-deliveries, 5 %
+    forged signatures, 5 % replays signed outside the 300 s window.
+    ``forged_accepted``, ``stale_accepted``, ``imported_twice``, p95 ms.
+``bad_input``
+    Per protocol: an import while the emulator serves a fraction of
+    malformed records. Every damaged record must be explained by a
+    checkpoint or a failed job naming it (``unexplained``), and none may
+    be written wrong or in part (``half_written``).
+
+Standard library only (python3 >= 3.7), via dev/harness.py.
+"""
+import argparse
+import collections
+import hashlib
+import hmac
+import json
+import os
+import random
+import re
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  pylint: disable=wrong-import-position
+
+log = harness.log
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+FULL = {'faults_n': 20000, 'concurrency_n': 5000, 'webhooks_n': 1000,
+        'bad_n': 3000, 'bad_rate': 0.1}
+QUICK = {'faults_n': 600, 'concurrency_n': 400, 'webhooks_n': 200,
+         'bad_n': 300, 'bad_rate': 0.2}
+KINDS = {
+    '1900': (('coffee.product.product', 'drinks'),
+             ('coffee.res.partner', 'cards'),
+             ('coffee.brew', 'log')),
+    '2900': (('coffee.product.product', 'beverages'),
+             ('coffee.res.partner', 'consumers'),
+             ('coffee.brew', 'brews')),
+}
+WAITING = "state in ('pending', 'enqueued', 'started')"
+SEED = 8
+
+
+def table_name(model):
+    return model.replace('.', '_')
+
+
+def one_line(column):
+    """SQL: a text column on one line (psql's rows are lines)."""
+    return "translate(coalesce(%s, ''), E'\\n\\r\\t', '   ')" % column
+
+
+def q(text):
+    """An SQL string literal."""
+    return "'%s'" % str(text).replace("'", "''")
+
+
+class Drill(object):
+
+    def __init__(self, odoo, quick):
+        self.odoo = odoo
+        self.quick = quick
+        self.sizes = QUICK if quick else FULL
+        self.results = collections.OrderedDict()
+
+    # -- helpers -----------------------------------------------------------
+
+    def backend(self, name, version, emu, **values):
+        values.setdefault('timeout', 5)
+        values.setdefault('full_import_interval', 0)
+        return self.odoo.create_backend(version, emu.url, name=name,
+                                        **values)
+
+    def jobs_of(self, name):
+        """SQL condition: the jobs of backend ``name`` (by description)."""
+        return "name like %s" % q('%% %s%%' % name)
+
+    def job_counts(self, name):
+        return self.odoo.job_counts(self.jobs_of(name))
+
+    def waiting(self, name):
+        return bool(self.odoo.sql('select 1 from queue_job where %s and %s '
+                                  'limit 1' % (WAITING, self.jobs_of(name))))
+
+    def bindings(self, model, backend_id):
+        return [r[0] for r in self.odoo.sql(
+            'select coffee_id from %s where backend_id = %d'
+            % (table_name(model), backend_id))]
+
+    def compare(self, version, emu, backend_id, exclude=None):
+        """{kind: (lost, extra, duplicates)} against the machine's ids."""
+        exclude = exclude or {}
+        out = collections.OrderedDict()
+        for model, kind in KINDS[version]:
+            machine = set(str(i) for i in emu.snapshot(kind)['ids'])
+            machine -= set(str(i) for i in exclude.get(kind, ()))
+            bound = self.bindings(model, backend_id)
+            dup = len(bound) - len(set(bound))
+            out[kind] = (len(machine - set(bound)),
+                         len(set(bound) - machine), dup)
+        return out
+
+    def duplicates(self, version, backend_id, since):
+        """Bindings of one machine id twice, Odoo records bound twice, and
+        partners/products created since ``since`` that no binding holds."""
+        total = 0
+        for model, __ in KINDS[version]:
+            table = table_name(model)
+            rows = self.odoo.sql(
+                'select count(*) - count(distinct coffee_id) from %s '
+                'where backend_id = %d' % (table, backend_id))
+            total += int(rows[0][0])
+            if model != 'coffee.brew':
+                rows = self.odoo.sql(
+                    'select count(odoo_id) - count(distinct odoo_id) from %s'
+                    ' where backend_id = %d' % (table, backend_id))
+                total += int(rows[0][0])
+        for table, binding in (('res_partner', 'coffee_res_partner'),
+                               ('product_product', 'coffee_product_product')):
+            rows = self.odoo.sql(
+                "select count(*) from %s r where r.create_date >= %s "
+                "and not exists (select 1 from %s b where b.odoo_id = r.id)"
+                % (table, q(since), binding))
+            total += int(rows[0][0])
+        return total
+
+    def db_now(self):
+        return self.odoo.sql(
+            "select to_char(now() at time zone 'UTC', "
+            "'YYYY-MM-DD HH24:MI:SS')")[0][0]
+
+    def import_all(self, backend_id):
+        self.odoo.call('coffee.backend', 'import_all', [[backend_id]])
+
+    def converge(self, version, emu, backend_id, name, timeout, started,
+                 exclude=None, on_idle=None):
+        """Wait for the jobs; call import_all again (the scheduler's part)
+        while the bindings differ. Returns (seconds, rounds, diff)."""
+        rounds = 1
+        deadline = started + timeout
+        while True:
+            if not self.waiting(name):
+                if on_idle:
+                    on_idle()
+                diff = self.compare(version, emu, backend_id, exclude)
+                if not any(lost or extra or dup
+                           for lost, extra, dup in diff.values()):
+                    return time.time() - started, rounds, diff
+                if time.time() > deadline:
+                    return None, rounds, diff
+                log('  %s: no job left, differences %s: import_all again'
+                    % (name, dict(diff)))
+                rounds += 1
+                self.import_all(backend_id)
+            elif time.time() > deadline:
+                return None, rounds, self.compare(version, emu, backend_id,
+                                                  exclude)
+            time.sleep(0.5)
+
+    # -- killing a worker in the middle of a job ---------------------------
+
+    def _sockets_to(self, pid, port):
+        """Does process ``pid`` hold a TCP connection to ``port``?"""
+        try:
+            inodes = set()
+            for fd in os.listdir('/proc/%d/fd' % pid):
+                try:
+                    target = os.readlink('/proc/%d/fd/%s' % (pid, fd))
+                except OSError:
+                    continue
+                if target.startswith('socket:['):
+                    inodes.add(target[8:-1])
+        except OSError:
+            return False
+        for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+            try:
+                with open(table) as f:
+                    next(f)
+                    for line in f:
+                        parts = line.split()
+                        remote_port = int(parts[2].rsplit(':', 1)[1], 16)
+                        # 01: established
+                        if remote_port == port and parts[3] == '01' \
+                                and parts[9] in inodes:
+                            return True
+            except OSError:
+                continue
+        return False
+
+    def kill_worker_in_job(self, name, emu, timeout=300):
+        """SIGKILL the worker that is talking to ``emu`` for a started job
+        of backend ``name``; returns the worker's pid and the jobs it held
+        (uuid, description)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            started = self.odoo.sql(
+                "select uuid, name from queue_job where state = 'started' "
+                "and %s" % self.jobs_of(name))
+            done = self.job_counts(name).get('done', 0)
+            if started and done >= 2:
+                for pid in self.odoo.worker_pids():
+                    if self._sockets_to(pid, emu.port):
+                        os.kill(pid, signal.SIGKILL)
+                        return pid, started
+            time.sleep(0.05)
+        return None, []
+
+    def watch_requeue(self, uuids, since):
+        """In a thread: when the killed jobs leave ``started`` (the
+        cron requeued them), and to which state."""
+        out = {'seconds': None, 'states': {}}
+
+        def run():
+            deadline = time.time() + 600
+            while uuids and time.time() < deadline:
+                rows = self.odoo.sql(
+                    'select uuid, state from queue_job where uuid in (%s)'
+                    % ','.join(q(u) for u in uuids))
+                if all(state != 'started' for __, state in rows):
+                    out['seconds'] = round(time.time() - since, 1)
+                    out['states'] = dict(rows)
+                    return
+                time.sleep(0.5)
+
+        out['thread'] = threading.Thread(target=run, daemon=True)
+        out['thread'].start()
+        return out
+
+    def failed_sample(self, name, limit=5):
+        """Failed jobs of backend ``name``: description and last line."""
+        rows = self.odoo.sql(
+            "select name, right(%s, 240) from queue_job where "
+            "state = 'failed' and %s order by id limit %d"
+            % (one_line('exc_info'), self.jobs_of(name), limit))
+        return ['%s: %s' % (n, exc.strip()) for n, exc in rows]
+
+    # -- faults --------------------------------------------------------------
+
+    def faults(self, version):
+        n = self.sizes['faults_n']
+        name = 'drill-faults-%s' % version
+        log('faults %s: scale:%d, 20 %% of requests fail' % (version, n))
+        with harness.Emulator(version, data='scale:%d' % n) as emu:
+            backend_id = self.backend(name, version, emu)
+            self.odoo.call('coffee.backend', 'action_test_connection',
+                           [[backend_id]])
+            emu.sim('POST', 'faults', {
+                'rate': 0.2, 'kinds': ['500', '503', '429', 'hang'],
+                'seed': SEED, 'hang_seconds': 7})
+            since = self.db_now()
+            started = time.time()
+            self.import_all(backend_id)
+            pid, killed_jobs = self.kill_worker_in_job(name, emu)
+            killed_at = time.time()
+            log('  killed worker %s during %s' % (
+                pid, [j[1] for j in killed_jobs]))
+            requeue = self.watch_requeue([j[0] for j in killed_jobs],
+                                         killed_at)
+            seconds, rounds, diff = self.converge(
+                version, emu, backend_id, name, timeout=900,
+                started=started)
+            requeue['thread'].join(5)
+            counters = emu.sim('GET', 'counters')
+            emu.sim('POST', 'faults', {'rate': 0})
+            stuck = self.odoo.sql(
+                'select count(*) from queue_job where %s and %s'
+                % (WAITING, self.jobs_of(name)))[0][0]
+            counts = self.job_counts(name)
+            retries = self.odoo.sql(
+                'select coalesce(sum(retry), 0) from queue_job where %s'
+                % self.jobs_of(name))[0][0]
+            requests = sum(sum(v.values()) for v in
+                           counters['requests'].values())
+            res = collections.OrderedDict([
+                ('records', sum(len(emu.snapshot(k)['ids'])
+                                for __, k in KINDS[version])),
+                ('lost', sum(d[0] for d in diff.values())),
+                ('extra', sum(d[1] for d in diff.values())),
+                ('duplicates', self.duplicates(version, backend_id, since)),
+                ('stuck_jobs', int(stuck)),
+                ('converge_s', round(seconds, 1) if seconds else None),
+                ('import_all_rounds', rounds),
+                ('killed_worker', pid),
+                ('killed_jobs', len(killed_jobs)),
+                ('requeued_jobs', len(requeue['states'])),
+                ('requeue_s', requeue['seconds']),
+                ('killed_jobs_after', requeue['states']),
+                ('failed_jobs_sample', self.failed_sample(name)),
+                ('jobs', counts),
+                ('job_retries', int(retries)),
+                ('api_requests', requests),
+                ('faults_injected', counters.get('faults', {})),
+            ])
+            self.odoo.call('coffee.backend', 'write',
+                           [[backend_id], {'active': False}])
+        return res
+
+    # -- webhooks ------------------------------------------------------------
+
+    def register_webhook(self, backend_id):
+        self.odoo.call('ir.config_parameter', 'set_param',
+                       ['web.base.url', self.odoo.url])
+        self.odoo.call('coffee.backend', 'register_webhook', [[backend_id]])
+        return self.odoo.call('coffee.backend', 'read',
+                              [[backend_id], ['webhook_secret']])[0][
+                                  'webhook_secret']
+
+    @staticmethod
+    def signature(secret, t, body):
+        """The X-Coffee-Signature header (protocol/signature.py)."""
+        return 't=%d,v1=%s' % (t, hmac.new(
+            secret.encode('utf-8'), str(t).encode('ascii') + b'.' + body,
+            hashlib.sha256).hexdigest())
+
+    def post(self, backend_id, body, header):
+        """POST one delivery; (status, JSON answer or None, ms)."""
+        req = urllib.request.Request(
+            '%s/connector_coffee/webhook/%d' % (self.odoo.url, backend_id),
+            data=body, method='POST', headers={
+                'Content-Type': 'application/json',
+                'X-Coffee-Event': json.loads(body.decode())['type'],
+                'X-Coffee-Signature': header})
+        begin = time.time()
+        try:
+            with _OPENER.open(req, timeout=60) as resp:
+                status, answer = resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, answer = exc.code, exc.read()
+            exc.close()
+        ms = (time.time() - begin) * 1000
+        try:
+            answer = json.loads(answer.decode('utf-8'))
+        except ValueError:
+            answer = None
+        return status, answer, ms
+
+    def deliver(self, backend_id, body, secret, t):
+        return self.post(backend_id, body, self.signature(secret, t, body))
+
+    @staticmethod
+    def event(event_id, event_type, object_id):
+        return json.dumps({
+            'id': event_id, 'type': event_type,
+            'created_at': time.strftime('%Y-%m-%dT%H:%M:%S.000000Z',
+                                        time.gmtime()),
+            'data': {'object_id': object_id}},
+            separators=(',', ':')).encode('utf-8')
+
+    def webhook_plan(self, emu, secret, n):
+        """The deliveries: (kind, event id, body sent, body signed, key,
+        seconds added to the signature time), in sending order."""
+        rnd = random.Random(SEED)
+        brews = emu.snapshot('brews')['ids']
+        consumers = emu.snapshot('consumers')['ids']
+        n_dup, n_forged, n_stale = n // 10, n // 20, n // 20
+        plan = []
+        for i in range(n - n_dup - n_forged - n_stale):
+            event_id = 'evt_drill_new_%05d' % i
+            if rnd.random() < 0.8:
+                body = self.event(event_id, 'brew.completed',
+                                  rnd.choice(brews))
+            else:
+                body = self.event(event_id, 'consumer.updated',
+                                  rnd.choice(consumers))
+            plan.append(('new', event_id, body, body, secret, 0))
+        news = list(plan)
+        # a re-delivery comes after the first delivery of its event
+        for __ in range(n_dup):
+            pos = rnd.randrange(len(plan) // 2, len(plan) + 1)
+            first = rnd.choice(news[:max(1, pos // 2)])
+            plan.insert(pos, ('duplicate',) + first[1:])
+        for i in range(n_forged):
+            event_id = 'evt_drill_forged_%05d' % i
+            body = self.event(event_id, 'brew.completed', rnd.choice(brews))
+            signed, key = body, secret
+            if i % 3 == 0:      # another secret
+                key = 'whsec_forged_%d' % i
+            elif i % 3 == 1:    # the secret, one character short
+                key = secret[:-1]
+            else:               # the secret's signature of another body
+                body = body.replace(b'brew.completed', b'consumer.updated')
+            plan.insert(rnd.randrange(len(plan) + 1),
+                        ('forged', event_id, body, signed, key, 0))
+        for i in range(n_stale):
+            event_id = 'evt_drill_stale_%05d' % i
+            body = self.event(event_id, 'brew.completed', rnd.choice(brews))
+            age = -rnd.randint(301, 7200)
+            plan.insert(rnd.randrange(len(plan) + 1),
+                        ('stale', event_id, body, body, secret, age))
+        return plan
+
+    def webhooks(self, emu, backend_id, secret, name):
+        n = self.sizes['webhooks_n']
+        log('webhooks: %d deliveries' % n)
+        plan = self.webhook_plan(emu, secret, n)
+        answers = [None] * len(plan)
+        queue = collections.deque(enumerate(plan))
+
+        def sender():
+            while True:
+                try:
+                    i, (__, __, body, signed, key, age) = queue.popleft()
+                except IndexError:
+                    return
+                header = self.signature(key, int(time.time()) + age, signed)
+                answers[i] = self.post(backend_id, body, header)
+
+        threads = [threading.Thread(target=sender) for __ in range(4)]
+        begin = time.time()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        send_s = time.time() - begin
+        self.odoo.wait_jobs(timeout=900, where=self.jobs_of(name))
+        accepted = collections.Counter()
+        queued = collections.Counter()
+        statuses = collections.Counter()
+        for item, (status, answer, __) in zip(plan, answers):
+            statuses['%s %s' % (item[0], status)] += 1
+            if 200 <= status < 300:
+                accepted[item[0]] += 1
+                if (answer or {}).get('status') == 'queued':
+                    queued[item[1]] += 1
+
+        def stored(kind):
+            ids = [item[1] for item in plan if item[0] == kind]
+            return int(self.odoo.sql(
+                'select count(*) from coffee_webhook_event where '
+                'backend_id = %d and event_id in (%s)' % (
+                    backend_id, ','.join(q(i) for i in ids)))[0][0])
+
+        rows = self.odoo.sql(
+            "select event_id, count(*) from coffee_webhook_event where "
+            "backend_id = %d and event_id like 'evt_drill_new_%%' "
+            "group by event_id" % backend_id)
+        times = sorted(a[2] for a in answers)
+        return collections.OrderedDict([
+            ('deliveries', len(plan)),
+            ('sent', dict(collections.Counter(item[0] for item in plan))),
+            ('forged_accepted', accepted['forged'] + stored('forged')),
+            ('stale_accepted', accepted['stale'] + stored('stale')),
+            ('imported_twice', sum(1 for c in queued.values() if c > 1)
+             + sum(1 for __, c in rows if int(c) > 1)),
+            ('new_accepted', accepted['new']),
+            ('duplicates_acknowledged', accepted['duplicate']),
+            ('events_stored', len(rows)),
+            ('p95_ms', round(times[max(0, -(-95 * len(times) // 100) - 1)],
+                             1)),
+            ('median_ms', round(times[len(times) // 2], 1)),
+            ('max_ms', round(times[-1], 1)),
+            ('send_s', round(send_s, 1)),
+            ('statuses', dict(statuses)),
+            ('jobs', self.job_counts(name)),
+            ('failed_jobs_sample', self.failed_sample(name)),
+        ])
+
+    # -- concurrency -----------------------------------------------------------
+
+    def concurrency_and_webhooks(self):
+        n = self.sizes['concurrency_n']
+        name = 'drill-concurrency-2900'
+        log('concurrency: scale:%d, two import_all at once, webhook events '
+            'for the same records' % n)
+        with harness.Emulator('2900', data='scale:%d' % n,
+                              rate_limit=1000) as emu:
+            emu.sim('POST', 'config', {'signature_clock': 'real'})
+            backend_id = self.backend(name, '2900', emu)
+            secret = self.register_webhook(backend_id)
+            since = self.db_now()
+            brews = emu.snapshot('brews')['ids']
+            consumers = emu.snapshot('consumers')['ids']
+            beverages = emu.snapshot('beverages')['ids']
+            rnd = random.Random(SEED + 1)
+            barrier = threading.Barrier(2)
+            errors = []
+
+            def both():
+                barrier.wait()
+                try:
+                    self.import_all(backend_id)
+                except Exception as exc:  # pylint: disable=broad-except
+                    errors.append(str(exc))
+
+            started = time.time()
+            threads = [threading.Thread(target=both) for __ in range(2)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            # during the imports: signed events naming the records being
+            # imported, and real changes the machine delivers itself
+            sent = collections.Counter()
+            emu.sim('POST', 'activity', {'rate_per_s': 4, 'seconds': 20,
+                                         'brews': 3, 'consumers': 1})
+            for i in range(200 if not self.quick else 60):
+                kind = rnd.random()
+                if kind < 0.6:
+                    evt = ('brew.completed', rnd.choice(brews))
+                elif kind < 0.9:
+                    evt = ('consumer.updated', rnd.choice(consumers))
+                else:
+                    evt = ('beverage.updated', rnd.choice(beverages))
+                status, __, __ = self.deliver(
+                    backend_id, self.event('evt_drill_conc_%05d' % i, *evt),
+                    secret, int(time.time()))
+                sent[status] += 1
+                time.sleep(0.02)
+            # let the machine's own activity end, then converge
+            deadline = time.time() + 60
+            while emu.sim('GET', 'activity').get('running') \
+                    and time.time() < deadline:
+                time.sleep(0.5)
+
+            def settle_deliveries():
+                wait_until = time.time() + 60
+                while time.time() < wait_until:
+                    pending = [d for d in emu.sim('GET', 'deliveries')[
+                        'items'] if d['state'] in ('pending', 'sending')]
+                    if not pending:
+                        return
+                    time.sleep(0.5)
+
+            seconds, rounds, diff = self.converge(
+                '2900', emu, backend_id, name, timeout=900, started=started,
+                on_idle=settle_deliveries)
+            failed = self.odoo.sql(
+                "select %s from queue_job where state = 'failed' and %s"
+                % (one_line('exc_info'), self.jobs_of(name)))
+            deadlocks = sum(1 for (exc,) in failed if re.search(
+                r'deadlock|could not serialize|concurrent update|'
+                r'IntegrityError|duplicate key', exc, re.I))
+            deliveries = emu.sim('GET', 'deliveries')['items']
+            res = collections.OrderedDict([
+                ('records', sum(len(emu.snapshot(k)['ids'])
+                                for __, k in KINDS['2900'])),
+                ('duplicates', self.duplicates('2900', backend_id, since)),
+                ('deadlocks_failed', deadlocks),
+                ('failed_jobs', len(failed)),
+                ('failed_jobs_sample', self.failed_sample(name)),
+                ('lost', sum(d[0] for d in diff.values())),
+                ('extra', sum(d[1] for d in diff.values())),
+                ('converge_s', round(seconds, 1) if seconds else None),
+                ('import_all_rounds', rounds),
+                ('import_all_errors', errors),
+                ('events_sent', dict(sent)),
+                ('machine_deliveries', dict(collections.Counter(
+                    d['state'] for d in deliveries))),
+                ('jobs', self.job_counts(name)),
+            ])
+            self.results['concurrency'] = res
+            self.print_row('concurrency', res)
+            self.results['webhooks'] = self.webhooks(emu, backend_id, secret,
+                                                     name)
+            self.print_row('webhooks', self.results['webhooks'])
+            self.odoo.call('coffee.backend', 'write',
+                           [[backend_id], {'active': False}])
+
+    # -- bad input -------------------------------------------------------------
+
+    def bad_input(self, version):
+        n = self.sizes['bad_n']
+        name = 'drill-bad-%s' % version
+        log('bad_input %s: scale:%d, %d %% malformed' % (
+            version, n, self.sizes['bad_rate'] * 100))
+        with harness.Emulator(version, data='scale:%d' % n,
+                              rate_limit=1000) as emu:
+            backend_id = self.backend(name, version, emu)
+            self.odoo.call('coffee.backend', 'action_test_connection',
+                           [[backend_id]])
+            emu.sim('POST', 'faults', {'malformed': self.sizes['bad_rate'],
+                                       'seed': SEED})
+            since = self.db_now()
+            self.import_all(backend_id)
+            self.odoo.wait_jobs(timeout=900, where=self.jobs_of(name))
+            served = emu.sim('GET', 'counters')['malformed_served']
+            emu.sim('POST', 'faults', {'malformed': 0})
+            messages = [r[0] for r in self.odoo.sql(
+                "select %s from connector_checkpoint where backend_id = %s"
+                % (one_line('message'), q('coffee.backend,%d'
+                                          % backend_id)))]
+            failed = [r[0] for r in self.odoo.sql(
+                "select %s || ' ' || %s || ' ' || %s from queue_job where "
+                "state = 'failed' and %s" % (
+                    one_line('name'), one_line('exc_info'),
+                    one_line('result'), self.jobs_of(name)))]
+            named = set()
+            for text in messages:
+                for match in re.finditer(r'(\S+) of %s could not be imported'
+                                         % re.escape(name), text):
+                    named.add(match.group(1))
+                for match in re.finditer(r'served as (\S+?)[):]', text):
+                    named.add(match.group(1))
+            unexplained = []
+            half = []
+            explained = 0
+            by_kind = {}
+            intact = {}
+            for model, kind in KINDS[version]:
+                bad = [str(i) for i in served.get(kind, [])]
+                bound = set(self.bindings(model, backend_id))
+                items = emu.snapshot(kind, full=True)['items']
+                key = {'log': 'log_no', 'cards': 'card_no',
+                       'drinks': 'drink_no'}.get(kind, 'id')
+                intact[kind] = {str(rec[key]): rec for rec in items}
+                kind_unexplained = 0
+                for ext in bad:
+                    said = ext in named or any(
+                        re.search(r'(?<![\w-])%s(?![\w-])' % re.escape(ext),
+                                  text) for text in failed)
+                    if not said and kind == 'cards' and \
+                            str(int(ext)) in named:
+                        # a card number served as a number names itself so
+                        said = True
+                    if ext in bound:
+                        # written although it was served damaged: only
+                        # right if what was written is the intact record
+                        half.append((kind, ext))
+                    elif said:
+                        explained += 1
+                    else:
+                        unexplained.append((kind, ext))
+                        kind_unexplained += 1
+                by_kind[kind] = {'served_bad': len(bad),
+                                 'unexplained': kind_unexplained}
+            wrong = self.check_values(version, backend_id, intact, half)
+            # bindings of the good records: every good record imported,
+            # or named by a checkpoint (a good brew of a damaged consumer)
+            diff = self.compare(version, emu, backend_id, exclude=served)
+            not_named_lost = 0
+            for model, kind in KINDS[version]:
+                machine = set(intact[kind]) - set(
+                    str(i) for i in served.get(kind, []))
+                bound = set(self.bindings(model, backend_id))
+                for ext in machine - bound:
+                    if ext not in named and not any(
+                            re.search(r'(?<![\w-])%s(?![\w-])'
+                                      % re.escape(ext), t) for t in failed):
+                        not_named_lost += 1
+            res = collections.OrderedDict([
+                ('records', sum(len(v) for v in intact.values())),
+                ('served_bad', sum(len(v) for v in served.values())),
+                ('explained', explained),
+                ('unexplained', len(unexplained)),
+                ('half_written', len(wrong['wrong'])),
+                ('bad_but_imported_intact', wrong['intact']),
+                ('good_not_imported_unexplained', not_named_lost),
+                ('duplicates', self.duplicates(version, backend_id, since)),
+                ('checkpoints', len(messages)),
+                ('failed_jobs', len(failed)),
+                ('by_kind', by_kind),
+                ('good_records_diff', {k: v[:2] for k, v in diff.items()}),
+                ('unexplained_sample', unexplained[:10]),
+                ('half_written_sample', wrong['wrong'][:10]),
+            ])
+            self.odoo.call('coffee.backend', 'write',
+                           [[backend_id], {'active': False}])
+        return res
+
+    def check_values(self, version, backend_id, intact, written):
+        """Of the damaged records that were written anyway, which hold the
+        machine's intact values and which do not (half or wrongly
+        written)."""
+        out = {'intact': 0, 'wrong': []}
+        for kind, ext in written:
+            rec = intact[kind][ext]
+            if self._same(backend_id, kind, ext, rec):
+                out['intact'] += 1
+            else:
+                out['wrong'].append((kind, ext))
+        return out
+
+    def _same(self, backend_id, kind, ext, rec):
+        """Compare what the binding holds with the intact record."""
+        if kind in ('log', 'brews'):
+            row = self.odoo.sql(
+                "select coalesce(price::text, ''), coffee_updated_at from "
+                "coffee_brew where backend_id = %d and coffee_id = %s"
+                % (backend_id, q(ext)))
+            if not row:
+                return False
+            price, stamp = row[0]
+            want = (rec['price_cents'] / 100.0 if kind == 'log'
+                    else float(rec['price']['amount']))
+            want_stamp = rec['ts'] if kind == 'log' else rec['updated_at']
+            return abs(float(price or 0) - want) < 0.005 and \
+                stamp == want_stamp
+        if kind in ('cards', 'consumers'):
+            row = self.odoo.sql(
+                "select p.name, coalesce(b.coffee_updated_at, '') from "
+                "coffee_res_partner b join res_partner p on p.id = b.odoo_id"
+                " where b.backend_id = %d and b.coffee_id = %s"
+                % (backend_id, q(ext)))
+            if not row:
+                return False
+            name, stamp = row[0]
+            want = rec['holder'] if kind == 'cards' else rec['name']
+            company = rec.get('company') or rec.get('company_name')
+            want_stamp = rec['modified'] if kind == 'cards' \
+                else rec['updated_at']
+            return stamp == want_stamp and (
+                name == (want or '').strip() or name == company
+                or name.endswith(ext))
+        row = self.odoo.sql(
+            "select coalesce(b.coffee_updated_at, '') from "
+            "coffee_product_product b where b.backend_id = %d and "
+            "b.coffee_id = %s" % (backend_id, q(ext)))
+        if not row:
+            return False
+        want_stamp = rec['modified'] if kind == 'drinks' \
+            else rec['updated_at']
+        return row[0][0] == want_stamp
+
+    # -- output ----------------------------------------------------------------
+
+    FIELDS = {
+        'faults': ('records', 'lost', 'extra', 'duplicates', 'stuck_jobs',
+                   'converge_s', 'import_all_rounds', 'requeued_jobs',
+                   'requeue_s', 'job_retries'),
+        'concurrency': ('records', 'duplicates', 'deadlocks_failed',
+                        'failed_jobs', 'lost', 'converge_s',
+                        'import_all_rounds'),
+        'webhooks': ('deliveries', 'forged_accepted', 'stale_accepted',
+                     'imported_twice', 'p95_ms', 'median_ms'),
+        'bad_input': ('records', 'served_bad', 'unexplained',
+                      'half_written', 'bad_but_imported_intact',
+                      'good_not_imported_unexplained', 'duplicates'),
+    }
+
+    def print_row(self, section, res, label=None):
+        fields = self.FIELDS[section]
+        text = ', '.join('%s %s' % (f, res.get(f)) for f in fields)
+        log('  %s%s: %s' % (section, ' ' + label if label else '', text))
+
+
+def print_table(results, seconds, out=sys.stdout):
+    rows = []
+    for section, fields in Drill.FIELDS.items():
+        res = results.get(section)
+        if res is None:
+            continue
+        per = res if section in ('faults', 'bad_input') else {'': res}
+        for label, values in per.items():
+            if not isinstance(values, dict):
+                continue
+            title = ('%s %s' % (section, label)).strip()
+            for i, f in enumerate(fields):
+                rows.append((title if i == 0 else '', f, values.get(f)))
+    width = max(len(r[0]) for r in rows) if rows else 10
+    fwidth = max(len(r[1]) for r in rows) if rows else 10
+    out.write('%s  %s  %s\n' % ('section'.ljust(width),
+                                'figure'.ljust(fwidth), 'value'))
+    out.write('%s  %s  %s\n' % ('-' * width, '-' * fwidth, '-' * 10))
+    for section, f, value in rows:
+        out.write('%s  %s  %s\n' % (section.ljust(width), f.ljust(fwidth),
+                                    value))
+    out.write('run time: %.0f s\n' % seconds)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='bin/drill', description=__doc__.split('\n\n')[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='a small version (inside bin/test)')
+    parser.add_argument('--json', metavar='PATH',
+                        help='write the figures to PATH')
+    parser.add_argument('--only', default='faults,concurrency,webhooks,'
+                        'bad_input', help='comma-separated sections')
+    parser.add_argument('--keep', action='store_true',
+                        help='keep the database and the Odoo run directory')
+    args = parser.parse_args(argv)
+    only = set(args.only.split(','))
+    begin = time.time()
+    stack = harness.Stack()
+    results = collections.OrderedDict()
+    try:
+        with harness.OdooServer(stack, workers=4, cron_threads=1,
+                                keep=args.keep) as odoo:
+            log('creating the database %s' % odoo.db)
+            odoo.create_db()
+            odoo.start()
+            drill = Drill(odoo, args.quick)
+            drill.results = results
+            if 'faults' in only:
+                # both machines at once, as two machines of one company
+                results['faults'] = collections.OrderedDict()
+                out = {}
+
+                def run_faults(version):
+                    try:
+                        out[version] = drill.faults(version)
+                    except Exception as exc:  # pylint: disable=broad-except
+                        out[version] = {'error': repr(exc)}
+                        raise
+
+                threads = [threading.Thread(target=run_faults, args=(v,))
+                           for v in ('1900', '2900')]
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join()
+                for version in ('1900', '2900'):
+                    results['faults'][version] = out.get(version)
+                    drill.print_row('faults', out.get(version) or {},
+                                    version)
+            if only & {'concurrency', 'webhooks'}:
+                drill.concurrency_and_webhooks()
+            if 'bad_input' in only:
+                results['bad_input'] = collections.OrderedDict()
+                for version in ('1900', '2900'):
+                    res = drill.bad_input(version)
+                    results['bad_input'][version] = res
+                    drill.print_row('bad_input', res, version)
+            if args.keep:
+                log('kept: database %s, run directory %s'
+                    % (odoo.db, odoo.run_dir))
+    finally:
+        stack.close()
+    seconds = time.time() - begin
+    results['run_s'] = round(seconds, 1)
+    results['quick'] = args.quick
+    print_table(results, seconds)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
