@@ -166,6 +166,7 @@ class CoffeeBatchImporter(AbstractComponent):
                 'since': backend._get_watermark(self.model._name)}
         records, next_state, watermark = \
             self.backend_adapter.fetch_page(state)
+        self._prefetch(records)
         failed = 0
         for record in records:
             if not self._import_record(record):
@@ -181,6 +182,10 @@ class CoffeeBatchImporter(AbstractComponent):
         summary = _('%(count)d records, %(failed)d failed') % {
             'count': len(records), 'failed': failed}
         return summary if next_state else _('%s, last page') % summary
+
+    def _prefetch(self, records):
+        """Read in a few queries what the page's records will look up one
+        by one (a hook; nothing by default)."""
 
     def _page_description(self, state):
         return _('Import %(model)s from %(machine)s (next page)') % {

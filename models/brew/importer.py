@@ -102,3 +102,42 @@ class CoffeeBrewBatchImporter(Component):
     _name = 'coffee.brew.batch.importer'
     _inherit = 'coffee.batch.importer'
     _apply_on = 'coffee.brew'
+
+    def _prefetch(self, records):
+        """The beverages and consumers the page's brews name, and their
+        names, in one query per model instead of a few per beverage and
+        consumer: the lookups the brews would make, made for all of them.
+
+        Only what is found is cached: what is not bound yet is imported
+        by the first brew that needs it, as without this.
+        """
+        mapper = self.component(usage='import.mapper')
+        cache = dependency_cache(self)
+        refs = {BEVERAGE_MODEL: set(), CONSUMER_MODEL: set()}
+        for record in records:
+            for model_name, ref_of in ((BEVERAGE_MODEL, mapper.beverage_ref),
+                                       (CONSUMER_MODEL, mapper.consumer_ref)):
+                try:
+                    ref = ref_of(record)
+                except MappingError:
+                    continue  # the brew's import says why
+                if ref and (model_name, ref) not in cache:
+                    refs[model_name].add(ref)
+        for model_name, external_ids in refs.items():
+            if not external_ids:
+                continue
+            model = self.env[model_name].with_context(active_test=False)
+            # not search_read: it would name_get every partner and product
+            bindings = model.search(
+                [('backend_id', '=', self.backend_record.id),
+                 ('coffee_id', 'in', sorted(external_ids))])
+            odoo_ids = set()
+            for binding in bindings:
+                odoo_id = binding.odoo_id.id
+                if odoo_id:
+                    cache[(model_name, binding.coffee_id)] = odoo_id
+                    odoo_ids.add(odoo_id)
+            odoo_model = model._fields['odoo_id'].comodel_name
+            for row in self.env[odoo_model].browse(sorted(odoo_ids)).read(
+                    ['name']):
+                cache[('name', odoo_model, row['id'])] = row['name']
