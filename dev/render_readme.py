@@ -12,6 +12,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODULE = 'connector_coffee'
 SECTIONS = [
     ('INSTALL', 'Installation'),
     ('CONFIGURE', 'Configuration'),
@@ -70,7 +71,11 @@ def render_html(rst):
                             'stylesheet_path': '',
                             'report_level': 2,
                             'halt_level': 2})
-    return html
+    # README.rst's images are relative to the repository; the Apps page
+    # resolves them from /web, and Odoo 11 leaves a path holding "static/"
+    # as it is: give them the addon's URL
+    return html.replace('src="static/description/',
+                        'src="/%s/static/description/' % MODULE)
 
 
 def outputs():
