@@ -70,12 +70,14 @@ class CoffeeBackend(models.Model):
     _inherit = 'coffee.backend'
 
     @api.multi
-    def bench_import_per_record(self, brew_limit=None):
+    def bench_import_per_record(self, brew_limit=None, model_names=None):
         """Queue the naive import of beverages, consumers and brews (the
-        first ``brew_limit`` brews only, when given)."""
+        first ``brew_limit`` brews only, when given; only ``model_names``
+        when given)."""
         for backend in self:
-            for model_name in ('coffee.product.product',
-                               'coffee.res.partner', 'coffee.brew'):
+            for model_name in model_names or (
+                    'coffee.product.product', 'coffee.res.partner',
+                    'coffee.brew'):
                 limit = brew_limit if model_name == 'coffee.brew' else None
                 self.env[model_name].with_delay().bench_list_per_record(
                     backend, limit=limit)
