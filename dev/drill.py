@@ -56,9 +56,9 @@ log = harness.log
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 FULL = {'faults_n': 20000, 'concurrency_n': 5000, 'webhooks_n': 1000,
-        'bad_n': 3000, 'bad_rate': 0.1}
+        'bad_n': 3000, 'bad_rate': 0.1, 'timeout': 900}
 QUICK = {'faults_n': 600, 'concurrency_n': 400, 'webhooks_n': 200,
-         'bad_n': 300, 'bad_rate': 0.2}
+         'bad_n': 300, 'bad_rate': 0.2, 'timeout': 400}
 KINDS = {
     '1900': (('coffee.product.product', 'drinks'),
              ('coffee.res.partner', 'cards'),
@@ -112,10 +112,13 @@ class Drill(object):
         return bool(self.odoo.sql('select 1 from queue_job where %s and %s '
                                   'limit 1' % (WAITING, self.jobs_of(name))))
 
-    def bindings(self, model, backend_id):
+    def bindings(self, model, backend_id, active_only=False):
+        """The machine ids bound; ``active_only``: without the bindings
+        archived because the machine deleted their record."""
         return [r[0] for r in self.odoo.sql(
-            'select coffee_id from %s where backend_id = %d'
-            % (table_name(model), backend_id))]
+            'select coffee_id from %s where backend_id = %d%s'
+            % (table_name(model), backend_id,
+               ' and active' if active_only else ''))]
 
     def compare(self, version, emu, backend_id, exclude=None):
         """{kind: (lost, extra, duplicates)} against the machine's ids."""
@@ -124,7 +127,7 @@ class Drill(object):
         for model, kind in KINDS[version]:
             machine = set(str(i) for i in emu.snapshot(kind)['ids'])
             machine -= set(str(i) for i in exclude.get(kind, ()))
-            bound = self.bindings(model, backend_id)
+            bound = self.bindings(model, backend_id, active_only=True)
             dup = len(bound) - len(set(bound))
             out[kind] = (len(machine - set(bound)),
                          len(set(bound) - machine), dup)
@@ -287,8 +290,8 @@ class Drill(object):
             requeue = self.watch_requeue([j[0] for j in killed_jobs],
                                          killed_at)
             seconds, rounds, diff = self.converge(
-                version, emu, backend_id, name, timeout=900,
-                started=started)
+                version, emu, backend_id, name,
+                timeout=self.sizes['timeout'], started=started)
             requeue['thread'].join(5)
             counters = emu.sim('GET', 'counters')
             emu.sim('POST', 'faults', {'rate': 0})
@@ -552,7 +555,8 @@ class Drill(object):
                     time.sleep(0.5)
 
             seconds, rounds, diff = self.converge(
-                '2900', emu, backend_id, name, timeout=900, started=started,
+                '2900', emu, backend_id, name, timeout=self.sizes['timeout'],
+                started=started,
                 on_idle=settle_deliveries)
             failed = self.odoo.sql(
                 "select %s from queue_job where state = 'failed' and %s"
