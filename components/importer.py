@@ -2,10 +2,10 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Importers: one record, and one page of records at a time.
 
-A batch import is a chain of jobs, one per page: each job imports its page,
-moves the object's watermark and queues the job of the next page, all in
-one transaction. A failed page is retried alone; the watermark never gets
-ahead of what is committed.
+A batch import is a chain of jobs, one per chunk of pages: each job imports
+its chunk, moves the object's watermark and queues the job of the next
+chunk, all in one transaction. A failed chunk is retried alone; the
+watermark never gets ahead of what is committed.
 """
 import logging
 
@@ -107,10 +107,12 @@ class CoffeeImporter(AbstractComponent):
             if lang in languages and lang != self.env.lang:
                 self._update(binding.with_context(lang=lang), values)
 
-    def run(self, external_id=None, record=None, force=False):
+    def run(self, external_id=None, record=None, force=False, binding=None):
         """Import a record by id, or the ``record`` a page gave.
 
-        Returns the binding (empty when there is nothing to bind).
+        ``binding`` is the record's binding when the caller looked it up
+        already (an empty recordset: there is none). Returns the binding
+        (empty when there is nothing to bind).
         """
         if record is not None:
             external_id = self.backend_adapter.id_of(record)
@@ -122,7 +124,8 @@ class CoffeeImporter(AbstractComponent):
         if record is None:
             record = self.backend_adapter.read(external_id)
         self.coffee_record = record
-        binding = self.binder.to_internal(external_id)
+        if binding is None:
+            binding = self.binder.to_internal(external_id)
         if self._is_deleted():
             return self._import_deleted(binding)
         self._check_timestamp(record)
@@ -150,11 +153,16 @@ class CoffeeImporter(AbstractComponent):
 
 
 class CoffeeBatchImporter(AbstractComponent):
-    """Import one page of a model's records, then queue the next page."""
+    """Import one chunk of a model's records (a page or a few), then
+    queue the next chunk."""
 
     _name = 'coffee.batch.importer'
     _inherit = ['base.importer', 'base.coffee.connector']
     _usage = 'batch.importer'
+
+    # a job fetches pages until it holds this many records: a machine with
+    # small pages (the 1900 sends 100 at most) gives fewer, larger jobs
+    _chunk_size = 500
 
     def run(self, state=None, full=False):
         """``state`` None starts a run: from scratch when ``full``, else
@@ -164,12 +172,14 @@ class CoffeeBatchImporter(AbstractComponent):
         if state is None:
             state = {} if full else {
                 'since': backend._get_watermark(self.model._name)}
-        records, next_state, watermark = \
-            self.backend_adapter.fetch_page(state)
+        records, next_state, watermark = self._fetch_chunk(state)
         self._prefetch(records)
+        bindings = self._bindings_of(records)
         failed = 0
         for record in records:
-            if not self._import_record(record):
+            binding = bindings.get(self.backend_adapter.id_of(record),
+                                   self.model.browse())
+            if not self._import_record(record, binding):
                 failed += 1
         if watermark:
             backend._set_watermark(self.model._name, watermark)
@@ -183,19 +193,57 @@ class CoffeeBatchImporter(AbstractComponent):
             'count': len(records), 'failed': failed}
         return summary if next_state else _('%s, last page') % summary
 
+    def _fetch_chunk(self, state):
+        """Pages from ``state`` until ``_chunk_size`` records or the end:
+        ``(records, next state or None, watermark or None)``.
+
+        A record the machine sends twice (the 1900 repeats the newest second
+        of a page on the next) is imported once, in its last version.
+        """
+        by_id = {}
+        watermark = None
+        while True:
+            page, state, page_watermark = \
+                self.backend_adapter.fetch_page(state)
+            for record in page:
+                external_id = self.backend_adapter.id_of(record)
+                key = external_id if external_id is not None else id(record)
+                by_id.pop(key, None)
+                by_id[key] = record
+            if page_watermark and (not watermark
+                                   or page_watermark > watermark):
+                watermark = page_watermark
+            if not state or len(by_id) >= self._chunk_size:
+                return list(by_id.values()), state, watermark
+
+    def _bindings_of(self, records):
+        """The existing bindings of ``records``, by machine id, in one
+        query instead of one per record."""
+        external_ids = [i for i in map(self.backend_adapter.id_of, records)
+                        if i is not None]
+        if not external_ids:
+            return {}
+        # archived bindings too, returned in the importer's context, as
+        # the binder's to_internal() does
+        bindings = self.model.with_context(active_test=False).search([
+            ('backend_id', '=', self.backend_record.id),
+            ('coffee_id', 'in', external_ids),
+        ]).with_env(self.model.env)
+        return dict((b.coffee_id, b) for b in bindings)
+
     def _prefetch(self, records):
         """Read in a few queries what the page's records will look up one
         by one (a hook; nothing by default)."""
 
     def _page_description(self, state):
-        return _('Import %(model)s from %(machine)s (next page)') % {
+        return _('Import %(model)s from %(machine)s (continued)') % {
             'model': self.model._description,
             'machine': self.backend_record.name}
 
     def _after_last_page(self, full):
         """Hook for what needs the whole listing (removed records)."""
 
-    def _import_record(self, record):
+    def _import_record(self, record, binding):
         """Import one record of the page; a bad one becomes a checkpoint.
 
         The record is written in a savepoint: it is imported whole or not
@@ -204,7 +252,7 @@ class CoffeeBatchImporter(AbstractComponent):
         importer = self.component(usage='record.importer')
         try:
             with self.env.cr.savepoint():
-                importer.run(record=record)
+                importer.run(record=record, binding=binding)
         except psycopg2.IntegrityError as err:
             # another transaction created the same binding meanwhile
             raise RetryableJobError(str(err), seconds=2, ignore_retry=True)

@@ -38,6 +38,10 @@ class BrewImportCases(object):
         with self.backend.work_on('coffee.brew') as work:
             return type(work.component(usage='backend.adapter'))
 
+    def batch_importer_class(self):
+        with self.backend.work_on('coffee.brew') as work:
+            return type(work.component(usage='batch.importer'))
+
     def mark_untouched(self):
         """Every write of the importer sets sync_date: mark them old."""
         self.env.cr.execute(
@@ -110,9 +114,12 @@ class BrewImportCases(object):
         self.assertTrue(self.backend._get_watermark('coffee.brew'))
 
     def test_small_pages_lose_nothing(self):
-        """Records sharing a second (instant) across a page boundary."""
+        """Records sharing a second (instant) across a page boundary,
+        within a job (a chunk of several pages) and between jobs."""
         with mock.patch.object(self.adapter_class(), self.page_size_attr,
-                               50):
+                               10), \
+                mock.patch.object(self.batch_importer_class(),
+                                  '_chunk_size', 25):
             results = self.import_model('coffee.brew')
         self.assertGreater(len(results), 1)
         self.assertEqual(sorted(self.brew_by_id()),

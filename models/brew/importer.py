@@ -21,12 +21,13 @@ class CoffeeBrewImporter(Component):
     # False: look the beverage and consumer up in Odoo only (log files)
     _fetch_dependencies = True
 
-    def run(self, external_id=None, record=None, force=False):
+    def run(self, external_id=None, record=None, force=False, binding=None):
         cache = dependency_cache(self)
         known = set(cache)
         try:
             return super(CoffeeBrewImporter, self).run(
-                external_id=external_id, record=record, force=force)
+                external_id=external_id, record=record, force=force,
+                binding=binding)
         except Exception:
             # what this brew imported is rolled back with its savepoint:
             # the ids it cached may not exist any more
