@@ -93,11 +93,20 @@ class CoffeeImporter(AbstractComponent):
             binding = importer.run(external_id)
         return binding
 
+    # what an import writes is the machine's, not a person's: no export
+    # back, and no chatter message nor follower per imported record
+    _write_context = {
+        'connector_no_export': True,
+        'tracking_disable': True,
+        'mail_create_nolog': True,
+        'mail_create_nosubscribe': True,
+    }
+
     def _create(self, values):
-        return self.model.with_context(connector_no_export=True).create(values)
+        return self.model.with_context(**self._write_context).create(values)
 
     def _update(self, binding, values):
-        binding.with_context(connector_no_export=True).write(values)
+        binding.with_context(**self._write_context).write(values)
 
     def _after_import(self, binding):
         """Write the texts the machine has in other languages."""
