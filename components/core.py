@@ -14,6 +14,9 @@ from ..protocol import CoffeeError
 # seconds before a job retries after a machine answered "busy" without
 # saying how long to wait
 RETRY_SECONDS = 10
+# tries of an import job before its chain of pages stops (until the next
+# scheduled import): a flaky machine's passing errors must not end it
+IMPORT_MAX_RETRIES = 15
 
 
 class BaseCoffeeConnectorComponent(AbstractComponent):

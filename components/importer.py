@@ -18,6 +18,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError, ValidationError
 
 from ..protocol import CoffeeError
+from .core import IMPORT_MAX_RETRIES
 
 _logger = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ class CoffeeBatchImporter(AbstractComponent):
         if next_state:
             self.model.with_delay(
                 description=self._page_description(next_state),
+                max_retries=IMPORT_MAX_RETRIES,
             ).import_batch(backend, state=next_state, full=full)
         else:
             self._after_last_page(full)
@@ -207,13 +209,24 @@ class CoffeeBatchImporter(AbstractComponent):
         ``(records, next state or None, watermark or None)``.
 
         A record the machine sends twice (the 1900 repeats the newest second
-        of a page on the next) is imported once, in its last version.
+        of a page on the next) is imported once, in its last version. A page
+        that fails with a passing error ends the chunk early.
         """
         by_id = {}
         watermark = None
         while True:
-            page, state, page_watermark = \
-                self.backend_adapter.fetch_page(state)
+            try:
+                page, next_state, page_watermark = \
+                    self.backend_adapter.fetch_page(state)
+            except CoffeeError as err:
+                if not (err.retryable and by_id):
+                    raise
+                # what was fetched is imported, the next job goes on from
+                # the page that failed: a passing error costs one page
+                _logger.info('%s: chunk cut at a failed page (%s)',
+                             self.backend_record.name, err)
+                return list(by_id.values()), state, watermark
+            state = next_state
             for record in page:
                 external_id = self.backend_adapter.id_of(record)
                 key = external_id if external_id is not None else id(record)

@@ -6,6 +6,9 @@ from unittest import mock
 
 import pytz
 
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
+
 from ..protocol import client_class
 from .common import CoffeeEmulatorCase
 
@@ -125,6 +128,39 @@ class BrewImportCases(object):
         self.assertEqual(sorted(self.brew_by_id()),
                          sorted(self.brew_id(r) for r in self.machine_brews()))
 
+    def test_a_failed_page_cuts_the_chunk(self):
+        """A passing error on a page after the first of a job's chunk
+        ends the chunk there: the pages fetched are imported and the next
+        job goes on from the failed page, spending no try of the job. Only
+        an error on a job's first page retries the job."""
+        self.sim('POST', 'faults', {'rate': 0.3, 'kinds': ['503'],
+                                    'seed': 4, 'paths': [self.list_path]})
+        retries = 0
+        with mock.patch.object(self.adapter_class(), self.page_size_attr,
+                               10), \
+                mock.patch.object(self.batch_importer_class(),
+                                  '_chunk_size', 30):
+            self.backend._import('coffee.brew')
+            for __ in range(200):
+                pending = self.queued_jobs()[:1]
+                if not pending:
+                    break
+                job = Job.load(self.env, pending.uuid)
+                try:
+                    with self.env.cr.savepoint():
+                        result = job.perform()
+                except RetryableJobError:
+                    retries += 1  # pending again, as the runner leaves it
+                    continue
+                job.set_done(result=result)
+                job.store()
+        self.sim('POST', 'faults', {'rate': 0})
+        faults = sum(self.sim('GET', 'counters')['faults'].values())
+        self.assertGreater(faults, retries)
+        self.assertFalse(self.queued_jobs())
+        self.assertEqual(sorted(self.brew_by_id()),
+                         sorted(self.brew_id(r) for r in self.machine_brews()))
+
     def test_reimport_changes_nothing(self):
         self.import_model('coffee.brew')
         count = len(self.brews())
@@ -223,6 +259,7 @@ class TestBrewImport1900(BrewImportCases, CoffeeEmulatorCase):
     coffee_version = '1900'
     page_size_attr = '_per_page'
     machine_kind = 'log'
+    list_path = '/api/v1/log'
     expected_states = ('running', 'done', 'cancelled')
     deleted_consumer = '3002'
     deleted_consumer_brew = '100213'
@@ -294,6 +331,7 @@ class TestBrewImport2900(BrewImportCases, CoffeeEmulatorCase):
     emulator_args = ('--rate-limit', '1000')
     page_size_attr = '_limit'
     machine_kind = 'brews'
+    list_path = '/api/v2/brews'
     expected_states = ('running', 'done', 'cancelled', 'failed')
     deleted_consumer = 'con_dead01'
     jane_brew = 'brw_000031V8'

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ...components.core import IMPORT_MAX_RETRIES
 from ...protocol import CoffeeError, client_class
 
 _logger = logging.getLogger(__name__)
@@ -376,6 +377,7 @@ class CoffeeBackend(models.Model):
                     else _('Import %(model)s from %(machine)s')) % {
                         'model': self.env[model_name]._description,
                         'machine': backend.name},
+                max_retries=IMPORT_MAX_RETRIES,
             ).import_batch(backend, full=full)
         return True
 
