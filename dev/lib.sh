@@ -75,21 +75,32 @@ ensure_stack() {
     touch "$VENV/.complete"
 }
 
+_tool_venv() {
+    # _tool_venv PYTHON REQUIREMENTS KIND WHAT: prints the path of a venv
+    # on PYTHON (3.9 or newer) with REQUIREMENTS, built on first use and
+    # keyed by their hash; KIND names it, WHAT is said while installing.
+    local python3=$1 requirements=$2 kind=$3 what=$4 hash venv
+    hash=$(_hash_files "$requirements")
+    venv=$COFFEE_CACHE/$kind-$hash
+    if [ ! -f "$venv/.complete" ]; then
+        say "==> installing $what into $venv (first run only)"
+        # a command substitution does not stop on errors: chain them
+        rm -rf "$venv" && mkdir -p "$(dirname "$venv")" \
+            && "$python3" -m venv "$venv" >&2 \
+            && _pip "$venv/bin/python" -r "$requirements" >&2 \
+            && touch "$venv/.complete" || return 1
+    fi
+    printf '%s\n' "$venv"
+}
+
 ensure_lint_tools() {
     # Sets LINT_VENV: flake8 and pylint-odoo on the machine's newer Python.
-    local python3 hash
+    local python3
     python3=${PYTHON_LINT:-python3}
     "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
         || die "the lint tools need Python 3.9 or newer as python3 (or set PYTHON_LINT)."
-    hash=$(_hash_files "$COFFEE_ROOT/dev/requirements-lint.txt")
-    LINT_VENV=$COFFEE_CACHE/lint-$hash
-    [ -f "$LINT_VENV/.complete" ] && return
-    say "==> installing flake8 and pylint-odoo into $LINT_VENV (first run only)"
-    rm -rf "$LINT_VENV"
-    mkdir -p "$(dirname "$LINT_VENV")"
-    "$python3" -m venv "$LINT_VENV"
-    _pip "$LINT_VENV/bin/python" -r "$COFFEE_ROOT/dev/requirements-lint.txt"
-    touch "$LINT_VENV/.complete"
+    LINT_VENV=$(_tool_venv "$python3" "$COFFEE_ROOT/dev/requirements-lint.txt" \
+        lint "flake8 and pylint-odoo") || die "could not install the lint tools"
 }
 
 _apt_install() {
@@ -208,19 +219,13 @@ ensure_browser_tools() {
     # 3.9 or newer), and installs Debian's chromium and chromium-driver when
     # missing. The browser test gives Selenium both paths, so Selenium
     # Manager never tries to download a driver or a browser.
-    local python3 hash
+    local python3
     python3=${PYTHON_BROWSER:-${PYTHON_LINT:-python3}}
     "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
         || die "the browser test needs Python 3.9 or newer as python3 (or set PYTHON_BROWSER)."
     [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
         || _apt_install chromium chromium-driver
-    hash=$(_hash_files "$COFFEE_ROOT/dev/requirements-browser.txt")
-    BROWSER_VENV=$COFFEE_CACHE/browser-$hash
-    [ -f "$BROWSER_VENV/.complete" ] && return
-    say "==> installing Selenium into $BROWSER_VENV (first run only)"
-    rm -rf "$BROWSER_VENV"
-    mkdir -p "$(dirname "$BROWSER_VENV")"
-    "$python3" -m venv "$BROWSER_VENV"
-    _pip "$BROWSER_VENV/bin/python" -r "$COFFEE_ROOT/dev/requirements-browser.txt"
-    touch "$BROWSER_VENV/.complete"
+    BROWSER_VENV=$(_tool_venv "$python3" \
+        "$COFFEE_ROOT/dev/requirements-browser.txt" browser Selenium) \
+        || die "could not install Selenium"
 }
