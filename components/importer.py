@@ -1,6 +1,6 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Importers: one record, and one page of records at a time.
+"""Importers: one record, and one chunk of pages of records at a time.
 
 A batch import is a chain of jobs, one per chunk of pages: each job imports
 its chunk, moves the object's watermark and queues the job of the next
@@ -254,7 +254,7 @@ class CoffeeBatchImporter(AbstractComponent):
         return dict((b.coffee_id, b) for b in bindings)
 
     def _prefetch(self, records):
-        """Read in a few queries what the page's records will look up one
+        """Read in a few queries what the chunk's records will look up one
         by one (a hook; nothing by default)."""
 
     def _page_description(self, state):
@@ -266,10 +266,10 @@ class CoffeeBatchImporter(AbstractComponent):
         """Hook for what needs the whole listing (removed records)."""
 
     def _import_record(self, record, binding):
-        """Import one record of the page; a bad one becomes a checkpoint.
+        """Import one record of the chunk; a bad one becomes a checkpoint.
 
         The record is written in a savepoint: it is imported whole or not
-        at all, and the rest of the page goes on.
+        at all, and the rest of the chunk goes on.
         """
         importer = self.component(usage='record.importer')
         try:

@@ -5,8 +5,9 @@ One database, one Odoo server (prefork workers, queue_job's runner), per
 protocol an emulator with ``scale:N`` data. The same machine rows go in
 five ways, each into a backend of its own:
 
-ours_s            ``coffee.backend.import_all`` (one job per page), from
-                  the call until no job is pending, enqueued or started
+ours_s            ``coffee.backend.import_all`` (a job per chunk of pages),
+                  from the call until no job is pending, enqueued or
+                  started
 load_s            Odoo's ``load()`` (what the import of a file does) of
                   the rows ``ours`` wrote, exported with ``export_data``
                   as a person would, through JSON-RPC: beverages,

@@ -105,7 +105,7 @@ class CoffeeBrewBatchImporter(Component):
     _apply_on = 'coffee.brew'
 
     def _prefetch(self, records):
-        """The beverages and consumers the page's brews name, and their
+        """The beverages and consumers the chunk's brews name, and their
         names, in one query per model instead of a few per beverage and
         consumer: the lookups the brews would make, made for all of them.
 
