@@ -17,8 +17,10 @@ run while they do (one Odoo, channel ``root.coffee:2``): a busy server.
     backend is left waiting and the bindings differ from the machine, it
     calls ``import_all`` again. ``lost`` / ``extra`` (machine ids without a
     binding / bindings without a machine record), ``duplicates``,
-    ``stuck_jobs`` (jobs still pending/enqueued/started at the end), the
-    seconds to converge, the rounds of ``import_all`` needed.
+    ``stuck_jobs`` (jobs nobody will run: started by a worker that is
+    gone, or enqueued for over a minute), the seconds to converge, the
+    rounds of ``import_all`` needed; the JSON adds the jobs still in
+    flight at the end and what became of the killed worker's jobs.
 ``concurrency``
     A 2900 with a registered webhook: two ``import_all`` at the same
     instant, while signed events for the same records are delivered and
