@@ -13,11 +13,12 @@
         'connector',
         'component_event',
         'queue_job',
+        'keychain',
         'product',
         'base_setup',
     ],
     'external_dependencies': {
-        'python': ['requests'],
+        'python': ['requests', 'cryptography'],
     },
     'data': [
         'security/connector_coffee_security.xml',

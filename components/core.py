@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.exception import MappingError
+from odoo.exceptions import UserError
 from odoo.addons.queue_job.exception import (
     FailedJobError,
     RetryableJobError,
@@ -17,6 +18,11 @@ RETRY_SECONDS = 10
 # tries of an import job before its chain of pages stops (until the next
 # scheduled import): a flaky machine's passing errors must not end it
 IMPORT_MAX_RETRIES = 15
+
+
+class CoffeeCredentialsUnavailable(UserError):
+    """The machine's credentials are stored, but this server has no key
+    to read them (a copy of the database on another server)."""
 
 
 class BaseCoffeeConnectorComponent(AbstractComponent):
@@ -54,9 +60,13 @@ def job_errors():
     Overload, time-outs and server errors are retried later (after the
     machine's Retry-After when it gives one); anything else fails the job
     with the machine's reason, which never holds a password or a token.
+    Credentials this server cannot read fail the job at once: no retry
+    would find the key.
     """
     try:
         yield
+    except CoffeeCredentialsUnavailable as err:
+        raise FailedJobError(err.name)
     except CoffeeError as err:
         if err.retryable:
             raise RetryableJobError(

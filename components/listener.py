@@ -6,7 +6,8 @@ A change queues one export job per active binding, a few seconds later:
 the jobs are identified by their arguments (``identity_exact``), so a
 burst of edits of one record gives one pending job. Writes done with
 ``connector_no_export`` in the context (imports, exports storing what the
-machine answered) queue nothing.
+machine answered) queue nothing. The user who edits is checked when the
+export is queued (see ``coffee.binding._check_may_export``).
 """
 from odoo import _
 from odoo.addons.component.core import AbstractComponent
@@ -31,6 +32,7 @@ class CoffeeExportListener(AbstractComponent):
         if not field_names:
             return
         for binding in bindings.filtered('active'):
+            binding._check_may_export(field_names)
             binding.with_delay(
                 eta=EXPORT_DELAY,
                 identity_key=identity_exact,

@@ -150,9 +150,10 @@ class Stack(object):
         self.root = ROOT
         self.verbose = verbose
         out = _bash('ensure_stack >&2; ensure_addons_path; '
-                    'echo "$VENV"; echo "$COFFEE_ADDONS"; odoo_addons_dir')
-        self.venv, self.coffee_addons, self.odoo_addons = \
-            out.strip().splitlines()[-3:]
+                    'echo "$VENV"; echo "$COFFEE_ADDONS"; odoo_addons_dir; '
+                    'echo "$COFFEE_RUNNING_ENV"; keychain_key')
+        (self.venv, self.coffee_addons, self.odoo_addons, self.running_env,
+         self.keychain_key) = out.strip().splitlines()[-5:]
         self.python = os.path.join(self.venv, 'bin', 'python')
         self.addons_path = '%s,%s' % (self.coffee_addons, self.odoo_addons)
         self.pg_started = ''
@@ -297,6 +298,10 @@ class OdooServer(object):
             ('limit_time_cpu', '900'), ('limit_time_real', '1800'),
             ('server_wide_modules', 'web,queue_job'),
             ('logfile', self.log_path), ('log_level', self.log_level),
+            # the key of the machines' credentials (dev/lib.sh)
+            ('running_env', self.stack.running_env),
+            ('keychain_key_%s' % self.stack.running_env,
+             self.stack.keychain_key),
         ]
         known = dict(options)
         known.update(self.options)

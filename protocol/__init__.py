@@ -9,6 +9,7 @@ reasoned about from the vendor reference only.
 from .base import DEFAULT_TIMEOUT, BaseClient
 from .csvlog import (
     LOG_CSV_COLUMNS,
+    MAX_LOG_FILE_BYTES,
     CsvHeaderError,
     CsvLine,
     parse_log_csv,
@@ -63,6 +64,7 @@ __all__ = [
     'CoffeeProtocolError', 'CoffeeServerError', 'CoffeeSignatureError',
     'CoffeeTimeout', 'CoffeeValidationError', 'CoffeeWrongVersion',
     'CsvHeaderError', 'CsvLine', 'DEFAULT_TIMEOUT', 'LOG_CSV_COLUMNS',
+    'MAX_LOG_FILE_BYTES',
     'SIGNATURE_HEADER', 'clear_token_cache', 'client_class',
     'format_local_timestamp', 'format_utc_timestamp', 'parse_log_csv',
     'sign', 'signature_header', 'verify_signature',

@@ -18,6 +18,12 @@ LOG_CSV_COLUMNS = ('log_no', 'drink_no', 'card_no', 'price_cents', 'ts',
 LOG_CSV_DELIMITER = ';'
 LOG_RESULTS = ('ok', 'aborted', 'running')
 MAX_CARD_NO_LENGTH = 10
+# a log file is a few MiB a year; a larger one is not the machine's
+MAX_LOG_FILE_BYTES = 20 * 2 ** 20
+# a log line is some 60 characters; a longer one is damaged, not read
+MAX_LINE_LENGTH = 500
+# characters of a bad value quoted in a message
+MAX_QUOTED = 40
 
 #: One line of the file: ``values`` (a dict) when good, else ``error`` (str).
 CsvLine = collections.namedtuple('CsvLine', 'line_no values error')
@@ -27,11 +33,18 @@ class CsvHeaderError(ValueError):
     """The file does not start with the 1900 log header: not a log export."""
 
 
+def quoted(text):
+    """``text`` as a message quotes it: repr, cut to MAX_QUOTED."""
+    if len(text) > MAX_QUOTED:
+        return '%r...' % text[:MAX_QUOTED]
+    return repr(text)
+
+
 def _whole_number(name, text):
     # int() would also take ' 12', '+12', '1_2' or '１２'; the machine writes
     # plain ASCII digits
     if not _is_ascii_digits(text):
-        raise ValueError('%s %r is not a whole number' % (name, text))
+        raise ValueError('%s %s is not a whole number' % (name, quoted(text)))
     return int(text)
 
 
@@ -42,19 +55,19 @@ def _parse_values(fields):
     card_no = fields[2]
     if card_no and not (_is_ascii_digits(card_no)
                         and len(card_no) <= MAX_CARD_NO_LENGTH):
-        raise ValueError('card_no %r is not a card number (1 to %d digits)'
-                         % (card_no, MAX_CARD_NO_LENGTH))
+        raise ValueError('card_no %s is not a card number (1 to %d digits)'
+                         % (quoted(card_no), MAX_CARD_NO_LENGTH))
     values['card_no'] = card_no or None
     values['price_cents'] = _whole_number('price_cents', fields[3])
     try:
         values['ts'] = datetime.datetime.strptime(fields[4],
                                                   '%Y-%m-%d %H:%M:%S')
     except ValueError:
-        raise ValueError('ts %r is not a time like 2026-11-20 08:31:12'
-                         % fields[4]) from None
+        raise ValueError('ts %s is not a time like 2026-11-20 08:31:12'
+                         % quoted(fields[4])) from None
     if fields[5] not in LOG_RESULTS:
-        raise ValueError('result %r is not one of %s'
-                         % (fields[5], ', '.join(LOG_RESULTS)))
+        raise ValueError('result %s is not one of %s'
+                         % (quoted(fields[5]), ', '.join(LOG_RESULTS)))
     values['result'] = fields[5]
     return values
 
@@ -87,8 +100,14 @@ def parse_log_csv(text_or_bytes):
 
     Raises :class:`CsvHeaderError` (before yielding anything) when the first
     line is not the log header, and ``ValueError`` for bytes that are not
-    UTF-8: then the whole file is unusable, not one line.
+    UTF-8 or a file larger than ``MAX_LOG_FILE_BYTES``: then the whole file
+    is unusable, not one line. A line longer than ``MAX_LINE_LENGTH`` is a
+    bad line, and a message quotes at most ``MAX_QUOTED`` characters of a
+    value.
     """
+    if len(text_or_bytes) > MAX_LOG_FILE_BYTES:
+        raise ValueError('the file has more than %d MiB; a Coffee 1900 log '
+                         'file is much smaller' % (MAX_LOG_FILE_BYTES // 2 ** 20))
     text = _to_text(text_or_bytes)
     # splitlines() would also split on \x1c, \u2028...; only \n and \r\n
     # (and a lone \r) are line ends in this file
@@ -97,8 +116,8 @@ def parse_log_csv(text_or_bytes):
         if lines else []
     if tuple(header) != LOG_CSV_COLUMNS:
         raise CsvHeaderError(
-            'line 1 is %r, not the Coffee 1900 log header %r'
-            % (lines[0][:80] if lines else '',
+            'line 1 is %s, not the Coffee 1900 log header %r'
+            % (quoted(lines[0]) if lines else "''",
                LOG_CSV_DELIMITER.join(LOG_CSV_COLUMNS)))
     return _iter_lines(lines)
 
@@ -107,6 +126,11 @@ def _iter_lines(lines):
     expected = len(LOG_CSV_COLUMNS)
     for index, line in enumerate(lines[1:], start=2):
         if not line.strip():
+            continue
+        if len(line) > MAX_LINE_LENGTH:
+            yield CsvLine(index, None, 'line %d: %d characters, a log line '
+                          'has at most %d' % (index, len(line),
+                                              MAX_LINE_LENGTH))
             continue
         fields = line.split(LOG_CSV_DELIMITER)
         if len(fields) != expected:

@@ -15,4 +15,7 @@ from . import test_export_beverages
 from . import test_export_consumers
 from . import test_stuck_jobs
 from . import test_security
+from . import test_security_secrets
+from . import test_security_rights
+from . import test_security_csv
 from . import test_views

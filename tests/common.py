@@ -7,6 +7,7 @@ database; jobs are queued by the code under test and then performed here
 the way the job runner performs them, in the test's transaction.
 """
 from odoo.addons.queue_job.job import Job
+from odoo.service.model import check_method_name, execute_cr
 from odoo.tests import common
 
 from ..emulator.harness import EmulatorProcess
@@ -31,6 +32,31 @@ class CoffeeTestCase(common.SavepointCase):
             password=values.get('password', 'espresso'),
         )
         return cls.backend_model.create(values)
+
+    # -- users and RPC ------------------------------------------------------
+
+    @classmethod
+    def create_user(cls, login, company, groups=('base.group_user',),
+                    **values):
+        """A user of ``company`` only, in ``groups`` (xml ids)."""
+        values.update(
+            name=values.get('name', login), login=login,
+            company_id=company.id, company_ids=[(6, 0, [company.id])],
+            groups_id=[(6, 0, [cls.env.ref(g).id for g in groups])])
+        return cls.env['res.users'].with_context(
+            no_reset_password=True).create(values)
+
+    def call_as(self, user, model, method, *args, **kwargs):
+        """Call ``method`` of ``model`` as ``user`` the way RPC does
+        (``odoo.service.model.execute``): private names are refused, then
+        ``call_kw`` runs it in an environment of the user, on the test's
+        cursor."""
+        try:
+            check_method_name(method)
+            return execute_cr(self.env.cr, user.id, model, method, *args,
+                              **kwargs)
+        finally:
+            self.env['res.users'].invalidate_cache()
 
     # -- jobs --------------------------------------------------------------
 
@@ -99,6 +125,14 @@ class CoffeeEmulatorCase(CoffeeTestCase):
     def sim(self, method, path, payload=None):
         """Call one of the emulator's /_sim controls."""
         return self.emulator.sim(method, path, payload)
+
+    def machine_requests(self):
+        """The requests the machine received since the last reset of its
+        counters (``{path: {status: count}}``; /_sim ones are not)."""
+        return self.sim('GET', 'counters')['requests']
+
+    def reset_machine_requests(self):
+        self.sim('DELETE', 'counters')
 
     def machine_records(self, kind):
         """Every record of ``kind`` the machine has, as its API shows it."""

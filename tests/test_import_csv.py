@@ -41,6 +41,17 @@ class TestLogFileImport(CoffeeEmulatorCase):
         wizard.action_import()
         return self.perform_jobs()
 
+    def attach(self, content, backend=None, filename=FILENAME):
+        """The file as the wizard leaves it for the job: an attachment of
+        the backend; its id."""
+        if isinstance(content, str):
+            content = content.encode('utf-8')
+        backend = backend or self.backend
+        return self.env['ir.attachment'].create({
+            'name': filename, 'datas_fname': filename,
+            'datas': base64.b64encode(content),
+            'res_model': 'coffee.backend', 'res_id': backend.id}).id
+
     def brew_by_id(self):
         return dict((b.coffee_id, b) for b in self.env['coffee.brew'].search(
             [('backend_id', '=', self.backend.id)]))
@@ -161,21 +172,19 @@ class TestLogFileImport(CoffeeEmulatorCase):
         content = self.log_csv.replace('log_no;', 'entry;', 1)
         with self.assertRaisesRegex(UserError, 'not a Coffee 1900 log file'):
             self.upload(content, 'cards.csv')
-        data = base64.b64encode(content.encode('utf-8')).decode('ascii')
         with self.assertRaisesRegex(FailedJobError,
                                     'cards.csv is not a Coffee 1900 log '
                                     'file.*header'):
             self.env['coffee.brew'].import_log_csv(
-                self.backend, data, 'cards.csv')
+                self.backend, self.attach(content), 'cards.csv')
         self.assertFalse(self.brew_by_id())
 
     def test_not_utf8_fails_clearly(self):
         content = self.log_csv.replace(';00042;', ';café;', 1).encode(
             'latin-1')
-        data = base64.b64encode(content).decode('ascii')
         with self.assertRaisesRegex(FailedJobError, 'not UTF-8'):
             self.env['coffee.brew'].import_log_csv(
-                self.backend, data, 'latin.csv')
+                self.backend, self.attach(content), 'latin.csv')
         with self.assertRaisesRegex(UserError, 'not UTF-8'):
             self.upload(content, 'latin.csv')
 
@@ -215,15 +224,16 @@ class TestLogFileImport(CoffeeEmulatorCase):
     def test_machines_that_write_no_log_file(self):
         no_csv = self.create_backend('2900', 'http://127.0.0.1:9',
                                      name='A 2900')
-        data = base64.b64encode(self.log_csv.encode('utf-8')).decode('ascii')
         with self.assertRaisesRegex(FailedJobError,
                                     'A 2900 does not write log files'):
-            self.env['coffee.brew'].import_log_csv(no_csv, data, FILENAME)
+            self.env['coffee.brew'].import_log_csv(
+                no_csv, self.attach(self.log_csv, no_csv), FILENAME)
         # a 1900 never reached: its time zone is unknown
         unknown = self.create_backend('1900', 'http://127.0.0.1:9',
                                       name='Never seen')
         with self.assertRaisesRegex(FailedJobError,
                                     'time zone and currency of Never seen'):
-            self.env['coffee.brew'].import_log_csv(unknown, data, FILENAME)
+            self.env['coffee.brew'].import_log_csv(
+                unknown, self.attach(self.log_csv, unknown), FILENAME)
         self.assertFalse(self.env['coffee.brew'].search(
             [('backend_id', 'in', (no_csv | unknown).ids)]))

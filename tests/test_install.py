@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import uuid
 
 import odoo
@@ -24,9 +25,28 @@ OURS = re.compile(
     r'|module connector_coffee\b|\bcoffee\.[a-z]')
 
 
+def keychain_conf(directory):
+    """A configuration file with this server's key of the machines'
+    credentials (the demo data sets passwords); its path."""
+    env = config.get('running_env')
+    key_option = 'keychain_key_%s' % env if env else 'keychain_key'
+    path = os.path.join(directory, 'keychain.conf')
+    with open(path, 'w') as conf:
+        conf.write('[options]\n')
+        if env:
+            conf.write('running_env = %s\n' % env)
+        conf.write('%s = %s\n' % (key_option, config.get(key_option)))
+    return path
+
+
 def run_odoo(database, *args):
+    with tempfile.TemporaryDirectory() as directory:
+        return _run_odoo(keychain_conf(directory), database, *args)
+
+
+def _run_odoo(conf, database, *args):
     command = [
-        sys.executable, ODOO_BIN,
+        sys.executable, ODOO_BIN, '-c', conf,
         '--addons-path', config['addons_path'],
         '--data-dir', config['data_dir'],
         '-d', database, '--stop-after-init', '--log-level', 'info',

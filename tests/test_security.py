@@ -74,11 +74,16 @@ class TestSecurity(CoffeeTestCase):
         self.assertNotIn('name="webhook_secret"', arch)
         self.assertNotIn('name="last_error"', arch)
 
-    def test_manager_reads_the_secrets(self):
+    def test_manager_sees_the_secrets_are_set(self):
+        """A mask: the clear text is the connector's alone."""
         values = self.backend_a.sudo(self.manager).read(
             ['password', 'webhook_secret'])[0]
-        self.assertEqual(values['password'], 'espresso')
-        self.assertEqual(values['webhook_secret'], 'whsec_a')
+        self.assertEqual(values['password'], '******')
+        self.assertEqual(values['webhook_secret'], '******')
+        self.assertEqual(self.backend_a._coffee_secret('password'),
+                         'espresso')
+        self.assertEqual(self.backend_a._coffee_secret('webhook_secret'),
+                         'whsec_a')
         arch = self.env['coffee.backend'].sudo(
             self.manager).fields_view_get(view_type='form')['arch']
         self.assertIn('name="password"', arch)

@@ -462,7 +462,7 @@ class TestWebhookRegistration(CoffeeEmulatorCase):
             url = '%s/connector_coffee/webhook/%d' % (
                 catcher.url, self.backend.id)
             first_id = self.backend.webhook_id
-            first_secret = self.backend.webhook_secret
+            first_secret = self.backend._coffee_secret('webhook_secret')
             self.assertTrue(first_id and first_secret)
             self.assertEqual(self.backend.webhook_url, url)
             hooks = self.machine_webhooks()
@@ -475,7 +475,8 @@ class TestWebhookRegistration(CoffeeEmulatorCase):
             # again: replaces the registration, with a new secret
             self.backend.register_webhook()
             self.assertNotEqual(self.backend.webhook_id, first_id)
-            self.assertNotEqual(self.backend.webhook_secret, first_secret)
+            self.assertNotEqual(
+                self.backend._coffee_secret('webhook_secret'), first_secret)
             self.assertEqual([h['id'] for h in self.machine_webhooks()],
                              [self.backend.webhook_id])
 
@@ -515,6 +516,7 @@ class TestWebhookRegistration(CoffeeEmulatorCase):
             self.assertFalse(self.machine_webhooks())
             self.assertFalse(self.backend.webhook_id)
             self.assertFalse(self.backend.webhook_secret)
+            self.assertFalse(self.backend._coffee_secret('webhook_secret'))
 
     def test_register_removes_a_lost_registration(self):
         """A webhook to our URL whose secret Odoo lost is replaced."""

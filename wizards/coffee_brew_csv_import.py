@@ -6,7 +6,9 @@ import binascii
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..protocol import parse_log_csv
+from ..protocol import MAX_LOG_FILE_BYTES, parse_log_csv
+
+MAX_FILENAME = 100
 
 
 class CoffeeBrewCsvImport(models.TransientModel):
@@ -37,16 +39,30 @@ class CoffeeBrewCsvImport(models.TransientModel):
 
     @api.multi
     def action_import(self):
-        """Check the file is a log export and queue its import."""
+        """Check the file is a log export and queue its import.
+
+        For connector managers. The file is kept as an attachment of the
+        machine until the job has imported it: the job's arguments hold its
+        id, not the file.
+        """
         self.ensure_one()
-        data = self.data_file
-        if isinstance(data, bytes):
-            data = data.decode('ascii')
+        backend = self.backend_id
+        backend._check_may_sync()
+        data = self.data_file or b''
+        if isinstance(data, str):
+            data = data.encode('ascii')
+        # the name goes into messages: a name, not a text
+        filename = (self.filename or _('log file'))[:MAX_FILENAME]
+        # base64: 4 characters for 3 bytes; said before decoding it all
+        if len(data) * 3 // 4 > MAX_LOG_FILE_BYTES + 2:
+            raise UserError(_(
+                '%(file)s is too large: a Coffee 1900 log file has at most '
+                '%(max)d MiB.') % {'file': filename,
+                                   'max': MAX_LOG_FILE_BYTES // 2 ** 20})
         try:
             content = base64.b64decode(data)
         except (binascii.Error, ValueError):
             raise UserError(_('The file could not be read.'))
-        filename = self.filename or _('log file')
         try:
             # checks the encoding and the header; lines are the job's
             parse_log_csv(content)
@@ -54,8 +70,15 @@ class CoffeeBrewCsvImport(models.TransientModel):
             raise UserError(
                 _('%(file)s is not a Coffee 1900 log file: %(reason)s') % {
                     'file': filename, 'reason': err})
+        attachment = self.env['ir.attachment'].create({
+            'name': filename,
+            'datas_fname': filename,
+            'datas': data,
+            'res_model': backend._name,
+            'res_id': backend.id,
+        })
         self.env['coffee.brew'].with_delay(
             description=_('Import the log file %(file)s into %(machine)s')
-            % {'file': filename, 'machine': self.backend_id.name},
-        ).import_log_csv(self.backend_id, data, filename)
+            % {'file': filename, 'machine': backend.name},
+        ).import_log_csv(backend, attachment.id, filename)
         return {'type': 'ir.actions.act_window_close'}

@@ -26,7 +26,9 @@ class CoffeePartnerBadge(models.TransientModel):
 
     @api.multi
     def action_create_badge(self):
+        """For connector managers: the card is created on the machine."""
         self.ensure_one()
+        self.backend_id._check_may_sync()
         badge = (self.badge or '').strip()
         if not CARD_NO.match(badge):
             raise UserError(_('A badge is 1 to 10 digits, not "%s".') % badge)

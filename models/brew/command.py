@@ -59,17 +59,20 @@ class CoffeeBrew(models.Model):
         brewing), a machine in error state or no answer are retried later.
         """
         self.ensure_one()
-        backend = self.backend_id
+        # as the user who asked for the cup; then as the connector
+        self.backend_id._check_may_pour(self.partner_id)
+        brew = self.sudo()
+        backend = brew.backend_id
         with job_errors(), backend.work_on(self._name) as work:
             command = work.component(usage='brew.command')
             try:
-                return command.run(self)
+                return command.run(brew)
             except REFUSALS as err:
                 if err.retryable:
                     raise
                 raise FailedJobError(
                     _('%(brew)s was not poured: %(reason)s') % {
-                        'brew': self.name, 'reason': _refusal(err)})
+                        'brew': brew.name, 'reason': _refusal(err)})
 
     @api.multi
     def _pour_job_failed(self, reason):

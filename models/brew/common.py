@@ -102,21 +102,34 @@ class CoffeeBrew(models.Model):
     @job(default_channel='root.coffee')
     @related_action(action='related_action_coffee_backend')
     @api.model
-    def import_log_csv(self, backend, data, filename):
-        """Import a 1900 log export; ``data`` is the file in base64.
+    def import_log_csv(self, backend, attachment_id, filename):
+        """Import a 1900 log export, uploaded as the attachment
+        ``attachment_id`` of the backend (the job's arguments keep its id,
+        not the file).
 
         Bad lines become message checkpoints, the rest of the file is
-        imported; a file that is not a log export fails the job.
+        imported; a file that is not a log export fails the job. The
+        attachment is removed once the file is imported.
         """
-        content = base64.b64decode(data)
+        backend = self.env['coffee.backend']._coffee_for_sync(backend)
+        attachment = self.env['ir.attachment'].browse(attachment_id).exists()
+        if not attachment or attachment.res_model != backend._name \
+                or attachment.res_id != backend.id:
+            raise FailedJobError(
+                _('The log file %(file)s uploaded for %(machine)s is gone.')
+                % {'file': filename, 'machine': backend.name})
+        content = base64.b64decode(attachment.datas or b'')
         with job_errors(), backend.work_on(self._name) as work:
-            return self._csv_importer(work).run(content, filename)
+            result = self._csv_importer(work).run(content, filename)
+        attachment.sudo().unlink()
+        return result
 
     @job(default_channel='root.coffee')
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_log_csv_from_machine(self, backend):
         """Import the log export a networked 1900 serves (log.csv)."""
+        backend = self.env['coffee.backend']._coffee_for_sync(backend)
         with job_errors(), backend.work_on(self._name) as work:
             return self._csv_importer(work).run_from_machine()
 

@@ -15,6 +15,9 @@ from ...protocol import CoffeeError, parse_log_csv
 
 _logger = logging.getLogger(__name__)
 
+# checkpoints one file may post; one more then counts the other bad lines
+MAX_CHECKPOINTS_PER_FILE = 100
+
 
 def csv_line_to_log_entry(values):
     """A parsed line of the file as the log entry ``GET /api/v1/log``
@@ -58,17 +61,25 @@ class Coffee1900BrewCsvImporter(Component):
         for line in lines:
             if line.error:
                 # the parser's reason starts with "line <n>: "
-                self._line_failed(filename, line.error)
                 failed += 1
+                self._line_failed(filename, line.error, failed)
                 continue
             reason = self._import_line(
                 usage, csv_line_to_log_entry(line.values))
             if reason:
-                self._line_failed(filename, _('line %(no)d: %(reason)s') % {
-                    'no': line.line_no, 'reason': reason})
                 failed += 1
+                self._line_failed(filename, _('line %(no)d: %(reason)s') % {
+                    'no': line.line_no, 'reason': reason}, failed)
             else:
                 imported += 1
+        if failed > MAX_CHECKPOINTS_PER_FILE:
+            self._checkpoint(_(
+                'Log file %(file)s of %(machine)s: %(more)d more bad lines '
+                '(%(failed)d in all; the first %(max)d have a checkpoint '
+                'each).') % {
+                    'file': filename, 'machine': self.backend_record.name,
+                    'more': failed - MAX_CHECKPOINTS_PER_FILE,
+                    'failed': failed, 'max': MAX_CHECKPOINTS_PER_FILE})
         return _('%(file)s: %(imported)d lines imported, %(failed)d bad '
                  'lines') % {'file': filename, 'imported': imported,
                              'failed': failed}
@@ -109,9 +120,15 @@ class Coffee1900BrewCsvImporter(Component):
             return getattr(err, 'name', None) or str(err)
         return None
 
-    def _line_failed(self, filename, reason):
-        message = _('Log file %(file)s of %(machine)s: %(reason)s') % {
+    def _line_failed(self, filename, reason, count):
+        """The ``count``-th bad line of the file: a checkpoint for the
+        first ``MAX_CHECKPOINTS_PER_FILE``, the others are counted."""
+        if count > MAX_CHECKPOINTS_PER_FILE:
+            return
+        self._checkpoint(_('Log file %(file)s of %(machine)s: %(reason)s') % {
             'file': filename, 'machine': self.backend_record.name,
-            'reason': reason}
+            'reason': reason})
+
+    def _checkpoint(self, message):
         _logger.info(message)
         self.backend_record.add_checkpoint(message=message)

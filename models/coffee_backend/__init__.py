@@ -1,4 +1,5 @@
 from . import common
 from . import webhook
+from . import credentials
 from . import pour
 from . import watchdog

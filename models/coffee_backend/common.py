@@ -4,8 +4,8 @@ import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 from ...components.core import IMPORT_MAX_RETRIES
 from ...protocol import CoffeeError, client_class
@@ -13,6 +13,7 @@ from ...protocol import CoffeeError, client_class
 _logger = logging.getLogger(__name__)
 
 MACHINE_STATES = ('ready', 'brewing', 'descaling', 'error')
+CONNECTOR_MANAGER = 'connector.group_connector_manager'
 
 
 class CoffeeBackend(models.Model):
@@ -47,7 +48,6 @@ class CoffeeBackend(models.Model):
         help="Base URL of the machine, e.g. http://10.0.0.12:8080",
     )
     username = fields.Char()
-    password = fields.Char(groups='connector.group_connector_manager')
     default_lang_id = fields.Many2one(
         comodel_name='res.lang',
         string='Default Language',
@@ -181,6 +181,8 @@ class CoffeeBackend(models.Model):
     def _compute_last_sync(self):
         """From the jobs of the machine (kept 30 days by queue_job)."""
         jobs = self.env['queue.job'].sudo()
+        # a job's error is for managers; export_data does not check groups
+        may_see_errors = self._is_connector_manager()
         models = (('last_sync_beverages', 'coffee.product.product'),
                   ('last_sync_consumers', 'coffee.res.partner'),
                   ('last_sync_brews', 'coffee.brew'))
@@ -199,6 +201,8 @@ class CoffeeBackend(models.Model):
                 ('coffee_backend_id', '=', backend.id),
                 ('state', '=', 'failed'),
             ], order='date_created desc', limit=1)
+            if not may_see_errors:
+                failed = jobs.browse()
             backend.last_error = '%s\n%s' % (
                 failed.name, _last_line(failed.exc_info)) if failed else False
             backend.last_error_date = failed.date_created or False
@@ -280,7 +284,8 @@ class CoffeeBackend(models.Model):
         self.ensure_one()
         backend = self.sudo()
         client = client_class(backend.version)(
-            backend.location, backend.username or '', backend.password or '',
+            backend.location, backend.username or '',
+            backend._coffee_secret('password'),
             timeout=(min(5, backend.timeout or 30), backend.timeout or 30))
         try:
             yield client
@@ -360,16 +365,43 @@ class CoffeeBackend(models.Model):
 
     # -- imports ----------------------------------------------------------
 
+    @api.model
+    def _is_connector_manager(self):
+        return self.env.uid == SUPERUSER_ID or self.env.user.has_group(
+            CONNECTOR_MANAGER)
+
     @api.multi
     def _check_may_sync(self):
-        """Talking to the machine writes the backend (as superuser) and
-        queues jobs: only who may change the backend may do it."""
+        """Imports, Test Connection, webhooks, log files and checkpoints
+        make the machine act, queue jobs or mail people: for connector
+        managers of the machine's company only."""
+        if not self._is_connector_manager():
+            raise AccessError(_(
+                'Only a connector manager may make a coffee machine act, '
+                'import from it or post its checkpoints.'))
         self.check_access_rights('write')
         self.check_access_rule('write')
+
+    @api.model
+    def _coffee_for_sync(self, backend):
+        """The backend of a job (a record or an id), checked for the user
+        who runs it, then with the connector's own rights.
+
+        A job runs as the user who queued it (queue_job): it checks them
+        again before the machine; the sync's own writes are the
+        connector's.
+        """
+        if isinstance(backend, models.BaseModel):
+            backend = backend.ids
+        backend = self.browse(backend)
+        backend.ensure_one()
+        backend._check_may_sync()
+        return backend.sudo()
 
     @api.multi
     def _import(self, model_name, full=False):
         self._check_may_sync()
+        self._check_credentials()
         for backend in self:
             self.env[model_name].with_delay(
                 description=(
@@ -422,7 +454,14 @@ class CoffeeBackend(models.Model):
 
     @api.model
     def _scheduler_import_all(self):
-        self.search([]).import_all()
+        """Machines whose credentials this server cannot read are left
+        alone (said once per run in the log)."""
+        backends = self.search([])
+        unavailable = backends.filtered('credentials_problem')
+        for backend in unavailable:
+            _logger.warning('%s: not imported: %s', backend.name,
+                            backend.credentials_problem)
+        (backends - unavailable).import_all()
 
     # -- watermarks -------------------------------------------------------
 
@@ -452,9 +491,12 @@ class CoffeeBackend(models.Model):
     def add_checkpoint(self, model=None, record_id=None, message=None):
         """Ask a person to review a record, or to read a message.
 
-        The same problem is posted once while it waits for review.
+        The same problem is posted once while it waits for review. The
+        checkpoint mails the connector managers: for connector managers
+        (and the connector's own jobs) only.
         """
         self.ensure_one()
+        self._check_may_sync()
         checkpoints = self.env['connector.checkpoint'].sudo()
         model_id = False
         if model:

@@ -1,7 +1,7 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import _, api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 # a machine busy with another cup answers 409 for a few seconds: enough
 # attempts for a queue of cups in front of this one
@@ -20,8 +20,16 @@ class CoffeeBackend(models.Model):
         the cup. The brew is created at once (state ``requested``) and one
         job sends the command: the cup is poured once, even when the job
         is retried (see the ``brew.command`` components).
+
+        Open to the internal users of the machine's company, for an
+        anonymous cup or one charged to their own badge; charging anyone
+        else's badge is for connector managers.
         """
         self.ensure_one()
+        partner = self.env['res.partner'].browse(partner_id).exists() \
+            if partner_id else self.env['res.partner']
+        self._check_may_pour(partner)
+        self._check_credentials()
         product = self.env['product.product'].browse(product_id).exists() \
             if product_id else self.env['product.product']
         beverage = self.env['coffee.product.product'].search([
@@ -35,10 +43,8 @@ class CoffeeBackend(models.Model):
                   'beverages first, or choose one of them.') % {
                     'product': product.display_name or product_id,
                     'machine': self.name})
-        partner = self.env['res.partner']
         consumer = self.env['coffee.res.partner']
         if partner_id:
-            partner = partner.browse(partner_id).exists()
             consumer = consumer.search([
                 ('backend_id', '=', self.id),
                 ('odoo_id', '=', partner.id),
@@ -50,7 +56,8 @@ class CoffeeBackend(models.Model):
                       'cannot be charged to them.') % {
                         'partner': partner.display_name or partner_id,
                         'machine': self.name})
-        brews = self.env['coffee.brew'].with_context(
+        # the connector creates the brew; the job runs as the user
+        brews = self.env['coffee.brew'].sudo().with_context(
             connector_no_export=True)
         brew = brews.create({
             'backend_id': self.id,
@@ -63,9 +70,27 @@ class CoffeeBackend(models.Model):
                 product.name, partner.name, consumer.coffee_id, False,
                 self.machine_timezone),
         })
-        brew.with_delay(
+        brew.sudo(self.env.uid).with_delay(
             description=_('Pour %(brew)s on %(machine)s') % {
                 'brew': brew.name, 'machine': self.name},
             max_retries=POUR_MAX_RETRIES,
         )._pour_on_machine()
         return brew.id
+
+    @api.multi
+    def _check_may_pour(self, partner):
+        """Internal users of the machine's company pour anonymous cups and
+        cups on their own badge; other badges need a connector manager."""
+        self.ensure_one()
+        self.check_access_rights('read')
+        self.check_access_rule('read')
+        user = self.env.user
+        if not (self._is_connector_manager()
+                or user.has_group('base.group_user')):
+            raise AccessError(_('Only internal users may pour a coffee.'))
+        if partner and partner != user.partner_id \
+                and not self._is_connector_manager():
+            raise AccessError(
+                _('Only a connector manager may charge a cup to the badge '
+                  'of %s: choose your own badge or an anonymous cup.')
+                % partner.display_name)

@@ -19,6 +19,7 @@ from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.job import identity_exact, job, related_action
 from odoo.exceptions import UserError
 
+from ...components.core import CoffeeCredentialsUnavailable
 from ...protocol import (
     SIGNATURE_HEADER,
     CoffeeError,
@@ -50,10 +51,7 @@ class CoffeeBackend(models.Model):
     webhook_url = fields.Char(
         string='Webhook URL', readonly=True, copy=False,
         help="Where the machine posts its events.")
-    webhook_secret = fields.Char(
-        readonly=True, copy=False,
-        groups='connector.group_connector_manager',
-        help="The machine signs its events with this secret.")
+    # webhook_secret: see credentials.py (stored encrypted)
 
     # -- registration -----------------------------------------------------
 
@@ -95,8 +93,7 @@ class CoffeeBackend(models.Model):
         Replaces the previous registration of the backend, so it can be
         pressed again to change the URL or to renew the secret.
         """
-        self.check_access_rights('write')
-        self.check_access_rule('write')
+        self._check_may_sync()
         for backend in self:
             with backend._webhook_registration() as registration:
                 url = backend._webhook_public_url()
@@ -119,8 +116,7 @@ class CoffeeBackend(models.Model):
     @api.multi
     def unregister_webhook(self):
         """Stop the machine posting events to Odoo."""
-        self.check_access_rights('write')
-        self.check_access_rule('write')
+        self._check_may_sync()
         for backend in self:
             with backend._webhook_registration() as registration:
                 try:
@@ -150,7 +146,14 @@ class CoffeeBackend(models.Model):
         """
         backend = self.sudo().with_context(active_test=False).browse(
             backend_id).exists()
-        secret = backend.webhook_secret if backend else None
+        try:
+            secret = backend._coffee_secret('webhook_secret') \
+                if backend else None
+        except CoffeeCredentialsUnavailable:
+            # the machine delivers again later: the key may be set by then
+            _logger.warning('%s: webhook delivery refused, the secret is '
+                            'not available on this server', backend.name)
+            return 503, _error('unavailable', 'webhook secret unavailable')
         if not backend or not backend.active or not secret:
             _logger.warning('webhook delivery for unknown coffee backend %s '
                             '(or one without a registered webhook)',
@@ -237,6 +240,7 @@ class CoffeeBackend(models.Model):
         """
         # the backend comes first, as in every job of the connector: the
         # related action opens it
+        backend = self._coffee_for_sync(backend)
         values = {'machine_status_date': fields.Datetime.now()}
         if alert.get('state') in ('ready', 'brewing', 'descaling', 'error'):
             values['machine_state'] = alert['state']

@@ -42,6 +42,7 @@ class CoffeeBinding(models.AbstractModel):
     @api.model
     def import_batch(self, backend, state=None, full=False):
         """Import a page of records from the machine, queue the next one."""
+        backend = self.env['coffee.backend']._coffee_for_sync(backend)
         with job_errors(), backend.work_on(self._name) as work:
             importer = work.component(usage='batch.importer')
             return importer.run(state=state, full=full)
@@ -51,6 +52,7 @@ class CoffeeBinding(models.AbstractModel):
     @api.model
     def import_record(self, backend, external_id, force=False):
         """Import one record from the machine by its id."""
+        backend = self.env['coffee.backend']._coffee_for_sync(backend)
         with job_errors(), backend.work_on(self._name) as work:
             importer = work.component(usage='record.importer')
             binding = importer.run(external_id, force=force)

@@ -5,8 +5,18 @@
 connector 11.0 only reviews records; a line of a damaged file or a record
 that could not be imported has no Odoo record to point to, so a checkpoint
 may carry a message alone.
+
+A message is text, built from what a machine or a file said: it is posted
+escaped, never as HTML (a link or an image from a machine must not reach
+the managers' inboxes in a mail sent as the administrator).
 """
 from odoo import _, api, fields, models
+from odoo.tools import html_escape
+
+
+def message_html(text):
+    """Plain ``text`` as the HTML body of a message: escaped, lines kept."""
+    return html_escape(text).replace('\n', '<br/>')
 
 
 class ConnectorCheckpoint(models.Model):
@@ -35,7 +45,7 @@ class ConnectorCheckpoint(models.Model):
         if vals.get('model_id') and vals.get('record_id'):
             record = super(ConnectorCheckpoint, self).create(vals)
             if record.message:
-                record.message_post(body=record.message,
+                record.message_post(body=message_html(record.message),
                                     subtype='mail.mt_comment')
             return record
         # the parent posts "A <model> needs a review.": there is no model
@@ -47,6 +57,7 @@ class ConnectorCheckpoint(models.Model):
     def message_post(self, body='', subject=None, **kwargs):
         if self.env.context.get('coffee_message_checkpoint') \
                 and not self.model_id:
-            body = self.message or _('A message needs a review.')
+            body = message_html(self.message) if self.message \
+                else _('A message needs a review.')
         return super(ConnectorCheckpoint, self).message_post(
             body=body, subject=subject, **kwargs)

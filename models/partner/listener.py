@@ -35,6 +35,7 @@ class CoffeeConsumerBindingListener(Component):
     @skip_if(lambda self, record, **kwargs: self.no_connector_export(record))
     def on_record_create(self, record, fields=None):
         if record.active and not record.coffee_id:
+            record._check_may_export()
             record.with_delay(
                 description=_('Create badge %(badge)s on %(machine)s') % {
                     'badge': record.badge,
@@ -45,6 +46,7 @@ class CoffeeConsumerBindingListener(Component):
     def on_record_write(self, record, fields=None):
         if 'active' in (fields or ()) and not record.active:
             if record.coffee_id:
+                record._check_may_export()
                 record.with_delay(
                     description=_('Delete badge %(badge)s from '
                                   '%(machine)s') % {
