@@ -74,7 +74,7 @@ source = env['coffee.backend'].browse(args['source_backend'])
 backend = env['coffee.backend'].create({
     'name': args['name'], 'version': source.version,
     'location': source.location, 'username': source.username,
-    'password': source.password,
+    'password': source._coffee_secret('password'),
     'default_lang_id': source.default_lang_id.id,
     'company_id': source.company_id.id,
     'machine_serial': source.machine_serial,
