@@ -363,3 +363,36 @@ class TestKeyOfTheServer(SecretsCase):
             self.backend.write({'password': PASSWORD})
             self.assertEqual(self.backend._coffee_secret('password'),
                              PASSWORD)
+
+    def test_no_key_no_webhook(self):
+        """The machine's new secret could not be stored: nothing is asked
+        of the machine."""
+        self.backend.write({'password': False})
+        env = config.get('running_env')
+        key_option = 'keychain_key_%s' % env if env else 'keychain_key'
+        with self.other_server(**{key_option: ''}):
+            self.reset_machine_requests()
+            with self.assertRaisesRegex(UserError, 'no key'):
+                self.backend.register_webhook()
+            self.assertEqual(self.machine_requests(), {})
+
+    def test_secrets_of_an_older_version_are_moved(self):
+        """An upgrade from plain columns (bin/up's demo database of before):
+        the values go to keychain, the columns are dropped."""
+        cr = self.env.cr
+        cr.execute('ALTER TABLE coffee_backend ADD COLUMN password varchar, '
+                   'ADD COLUMN webhook_secret varchar')
+        cr.execute('UPDATE coffee_backend SET password = %s, '
+                   'webhook_secret = %s WHERE id = %s',
+                   ('old-espresso', 'whsec_old', self.backend.id))
+        with mute_logger('odoo.addons.connector_coffee.models.'
+                         'coffee_backend.credentials'):
+            self.env['coffee.backend'].init()
+        self.assertEqual(self.backend._coffee_secret('password'),
+                         'old-espresso')
+        self.assertEqual(self.backend._coffee_secret('webhook_secret'),
+                         'whsec_old')
+        cr.execute("""SELECT column_name FROM information_schema.columns
+                       WHERE table_name = 'coffee_backend'
+                         AND column_name IN ('password', 'webhook_secret')""")
+        self.assertFalse(cr.fetchall())

@@ -194,6 +194,26 @@ class CoffeeBackend(models.Model):
         for backend in self:
             backend._coffee_secret('password')
 
+    @api.model
+    def _check_key(self):
+        """Stop before the machine when a secret it gives could not be
+        stored (a webhook's): this server has no key."""
+        try:
+            self.env['keychain.account']._get_cipher(
+                config.get('running_env'))
+        except Warning:
+            raise UserError(self._coffee_no_key_message())
+
+    @api.multi
+    def _get_keychain_account(self):
+        """keychain.account is for administrators: the connector writes
+        its own."""
+        account = self._get_existing_keychain()
+        if not account:
+            account = self.env['keychain.account'].sudo().create(
+                self._prepare_keychain())
+        return account
+
     # -- messages -------------------------------------------------------
 
     @staticmethod

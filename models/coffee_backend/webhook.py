@@ -94,6 +94,8 @@ class CoffeeBackend(models.Model):
         pressed again to change the URL or to renew the secret.
         """
         self._check_may_sync()
+        self._check_credentials()
+        self._check_key()
         for backend in self:
             with backend._webhook_registration() as registration:
                 url = backend._webhook_public_url()
