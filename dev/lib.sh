@@ -186,6 +186,21 @@ ensure_addons_path() {
     ln -sfn "$COFFEE_ROOT" "$COFFEE_ADDONS/$COFFEE_MODULE"
 }
 
+addon_depends() {
+    # The addons the manifest depends on, comma-separated (for odoo -i).
+    "$VENV/bin/python" -c 'import ast, sys
+print(",".join(ast.literal_eval(open(sys.argv[1]).read())["depends"]))' \
+        "$COFFEE_ROOT/__manifest__.py"
+}
+
+free_port() {
+    # A TCP port free on 127.0.0.1 now (for a server this script starts).
+    "$VENV/bin/python" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
 odoo_addons_dir() {
     "$VENV/bin/python" -c 'import os, odoo.addons as a; print(os.path.dirname(a.__file__))'
 }
