@@ -103,6 +103,17 @@ ensure_lint_tools() {
         lint "flake8 and pylint-odoo") || die "could not install the lint tools"
 }
 
+ensure_build_tools() {
+    # Sets BUILD_VENV: setuptools-odoo and its setuptools on the machine's
+    # newer Python, to build the addon's wheel (bin/build-wheel).
+    local python3
+    python3=${PYTHON_LINT:-python3}
+    "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
+        || die "the build tools need Python 3.9 or newer as python3 (or set PYTHON_LINT)."
+    BUILD_VENV=$(_tool_venv "$python3" "$COFFEE_ROOT/dev/requirements-build.txt" \
+        build "setuptools-odoo") || die "could not install the build tools"
+}
+
 _apt_install() {
     [ "$(id -u)" = 0 ] || die "'$*' is missing: install it (as root: apt-get install -y $*)."
     say "==> apt-get install $*"
