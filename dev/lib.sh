@@ -94,13 +94,14 @@ _tool_venv() {
 }
 
 ensure_lint_tools() {
-    # Sets LINT_VENV: flake8 and pylint-odoo on the machine's newer Python.
+    # Sets LINT_VENV: pre-commit and the packages of OCA's hooks on the
+    # machine's newer Python.
     local python3
     python3=${PYTHON_LINT:-python3}
-    "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
-        || die "the lint tools need Python 3.9 or newer as python3 (or set PYTHON_LINT)."
+    "$python3" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
+        || die "the lint tools need Python 3.11 or newer as python3 (pre-commit 4 does; or set PYTHON_LINT)."
     LINT_VENV=$(_tool_venv "$python3" "$COFFEE_ROOT/dev/requirements-lint.txt" \
-        lint "flake8 and pylint-odoo") || die "could not install the lint tools"
+        lint "pre-commit and OCA's hooks") || die "could not install the lint tools"
 }
 
 ensure_build_tools() {
