@@ -45,7 +45,9 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import (
-    StaleElementReferenceException, WebDriverException)
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait

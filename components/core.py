@@ -4,10 +4,7 @@ from contextlib import contextmanager
 
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.exception import MappingError
-from odoo.addons.queue_job.exception import (
-    FailedJobError,
-    RetryableJobError,
-)
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
 from ..protocol import CoffeeError
 

@@ -9,6 +9,7 @@ burst of edits of one record gives one pending job. Writes done with
 machine answered) queue nothing.
 """
 from odoo import _
+
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.queue_job.job import identity_exact
 

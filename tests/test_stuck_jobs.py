@@ -16,6 +16,7 @@ import textwrap
 import time
 
 import odoo
+
 from odoo.addons.component.tests.common import TransactionComponentCase
 
 from .common import CoffeeEmulatorCase

@@ -18,11 +18,12 @@ from werkzeug.wrappers import BaseResponse, Request
 
 import odoo
 from odoo import api, http
+from odoo.exceptions import AccessError, UserError
+from odoo.tests.common import BaseCase, get_db_name
+
 from odoo.addons.component.core import ComponentRegistry
 from odoo.addons.component.tests.common import ComponentMixin
 from odoo.addons.queue_job.job import Job
-from odoo.exceptions import AccessError, UserError
-from odoo.tests.common import BaseCase, get_db_name
 
 from ..protocol import CoffeeConnectionError, signature_header
 from .common import CoffeeEmulatorCase

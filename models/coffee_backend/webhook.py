@@ -14,10 +14,11 @@ import logging
 from contextlib import contextmanager
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
 from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.job import identity_exact, job, related_action
-from odoo.exceptions import UserError
 
 from ...protocol import (
     SIGNATURE_HEADER,
