@@ -4,3 +4,4 @@ from . import components
 from . import controllers
 from . import models
 from . import wizards
+from .hooks import uninstall_hook

@@ -6,8 +6,8 @@
                'Pour a coffee when Odoo is busy for too long',
     'version': '11.0.1.0.0',
     'category': 'Connector',
-    'author': 'Coffee Connector Authors, Odoo Community Association (OCA)',
-    'website': 'https://github.com/OCA/connector',
+    'author': 'Coffee Connector Authors',
+    'website': 'https://github.com/coffee-connector/connector_coffee',
     'license': 'AGPL-3',
     'depends': [
         'connector',
@@ -46,6 +46,7 @@
     'demo': [
         'demo/coffee_backend_demo.xml',
     ],
+    'uninstall_hook': 'uninstall_hook',
     'installable': True,
     'application': False,
 }

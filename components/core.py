@@ -2,13 +2,11 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from contextlib import contextmanager
 
+from odoo.exceptions import UserError
+
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.exception import MappingError
-from odoo.exceptions import UserError
-from odoo.addons.queue_job.exception import (
-    FailedJobError,
-    RetryableJobError,
-)
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
 from ..protocol import CoffeeError
 

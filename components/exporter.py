@@ -21,6 +21,7 @@ import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from odoo import _, fields
+
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.exception import MappingError
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError

@@ -12,10 +12,11 @@ import logging
 import psycopg2
 
 from odoo import _, fields
+from odoo.exceptions import UserError, ValidationError
+
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.exception import MappingError
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.exceptions import UserError, ValidationError
 
 from ..protocol import CoffeeError
 from .core import IMPORT_MAX_RETRIES

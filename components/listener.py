@@ -10,6 +10,7 @@ machine answered) queue nothing. The user who edits is checked when the
 export is queued (see ``coffee.binding._check_may_export``).
 """
 from odoo import _
+
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.queue_job.job import identity_exact
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytz
 
 from odoo import fields
+
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.components.mapper import mapping
 from odoo.addons.connector.exception import MappingError

@@ -94,13 +94,25 @@ _tool_venv() {
 }
 
 ensure_lint_tools() {
-    # Sets LINT_VENV: flake8 and pylint-odoo on the machine's newer Python.
+    # Sets LINT_VENV: pre-commit and the packages of OCA's hooks on the
+    # machine's newer Python.
+    local python3
+    python3=${PYTHON_LINT:-python3}
+    "$python3" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
+        || die "the lint tools need Python 3.11 or newer as python3 (pre-commit 4 does; or set PYTHON_LINT)."
+    LINT_VENV=$(_tool_venv "$python3" "$COFFEE_ROOT/dev/requirements-lint.txt" \
+        lint "pre-commit and OCA's hooks") || die "could not install the lint tools"
+}
+
+ensure_build_tools() {
+    # Sets BUILD_VENV: setuptools-odoo and its setuptools on the machine's
+    # newer Python, to build the addon's wheel (bin/build-wheel).
     local python3
     python3=${PYTHON_LINT:-python3}
     "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
-        || die "the lint tools need Python 3.9 or newer as python3 (or set PYTHON_LINT)."
-    LINT_VENV=$(_tool_venv "$python3" "$COFFEE_ROOT/dev/requirements-lint.txt" \
-        lint "flake8 and pylint-odoo") || die "could not install the lint tools"
+        || die "the build tools need Python 3.9 or newer as python3 (or set PYTHON_LINT)."
+    BUILD_VENV=$(_tool_venv "$python3" "$COFFEE_ROOT/dev/requirements-build.txt" \
+        build "setuptools-odoo") || die "could not install the build tools"
 }
 
 _apt_install() {
@@ -118,6 +130,91 @@ ensure_lessc() {
     # Odoo 11 compiles its LESS styles with lessc; Debian's node-less has it.
     command -v lessc >/dev/null 2>&1 || _apt_install node-less
     lessc --version >/dev/null 2>&1 || die "lessc does not run (NODE_PATH=$NODE_PATH)."
+}
+
+ensure_nginx() {
+    # Debian's nginx, the reverse proxy of Odoo's deployment documentation
+    # (dev/nginx.sh runs it as a process of its own, never as a service).
+    [ -x /usr/sbin/nginx ] || _apt_install nginx-light
+    /usr/sbin/nginx -v 2>/dev/null || die "nginx does not run (/usr/sbin/nginx -v)."
+}
+
+write_nginx_conf() {
+    # write_nginx_conf DIR LISTEN_PORT NODE...: DIR/nginx.conf for an nginx
+    # of its own (prefix, pid, logs and temp files in DIR, in the
+    # foreground) in front of Odoo nodes, as Odoo's deployment
+    # documentation sets it up: /longpolling/ to the nodes' gevent ports,
+    # the rest to their HTTP ports (the workers). Each NODE is
+    # HTTP_PORT:LONGPOLLING_PORT, all on 127.0.0.1; so is LISTEN_PORT.
+    local dir=$1 listen=$2 node
+    shift 2
+    [ $# -gt 0 ] || die "write_nginx_conf: no Odoo node"
+    mkdir -p "$dir/temp"
+    {
+        echo "daemon off;"
+        echo "worker_processes 1;"
+        echo "pid $dir/nginx.pid;"
+        echo "error_log $dir/error.log warn;"
+        echo "events { worker_connections 256; }"
+        echo "http {"
+        echo "    access_log $dir/access.log;"
+        for kind in client_body proxy fastcgi uwsgi scgi; do
+            echo "    ${kind}_temp_path $dir/temp/$kind;"
+        done
+        echo "    upstream odoo {"
+        for node in "$@"; do echo "        server 127.0.0.1:${node%%:*};"; done
+        echo "    }"
+        echo "    upstream odoochat {"
+        for node in "$@"; do echo "        server 127.0.0.1:${node##*:};"; done
+        echo "    }"
+        cat <<'NGINX'
+    server {
+NGINX
+        echo "        listen 127.0.0.1:$listen;"
+        cat <<'NGINX'
+        client_max_body_size 64m;
+        proxy_read_timeout 720s;
+        proxy_connect_timeout 720s;
+        proxy_send_timeout 720s;
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-Host $host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Real-IP $remote_addr;
+        location /longpolling {
+            proxy_pass http://odoochat;
+        }
+        location / {
+            proxy_redirect off;
+            proxy_pass http://odoo;
+        }
+        gzip on;
+        gzip_types text/css text/plain application/json application/javascript;
+    }
+}
+NGINX
+    } >"$dir/nginx.conf"
+}
+
+start_nginx() {
+    # start_nginx DIR LISTEN_PORT NODE...: writes DIR/nginx.conf (see
+    # write_nginx_conf), runs nginx in the background, in the foreground
+    # mode (no daemon: it stays this script's child), and waits until it
+    # listens. Sets NGINX_PID; stop it with kill -TERM "$NGINX_PID".
+    local dir=$1 listen=$2
+    ensure_nginx
+    write_nginx_conf "$@"
+    /usr/sbin/nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" \
+        || die "nginx refuses $dir/nginx.conf"
+    /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" &
+    NGINX_PID=$!
+    local _
+    for _ in $(seq 1 40); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$listen") 2>/dev/null && return 0
+        kill -0 "$NGINX_PID" 2>/dev/null || die "nginx stopped; see $dir/error.log"
+        sleep 0.25
+    done
+    die "nginx does not listen on 127.0.0.1:$listen; see $dir/error.log"
 }
 
 ensure_postgres() {
@@ -184,6 +281,21 @@ ensure_addons_path() {
     # anything: expose the work tree as connector_coffee in an addons dir.
     mkdir -p "$COFFEE_ADDONS"
     ln -sfn "$COFFEE_ROOT" "$COFFEE_ADDONS/$COFFEE_MODULE"
+}
+
+addon_depends() {
+    # The addons the manifest depends on, comma-separated (for odoo -i).
+    "$VENV/bin/python" -c 'import ast, sys
+print(",".join(ast.literal_eval(open(sys.argv[1]).read())["depends"]))' \
+        "$COFFEE_ROOT/__manifest__.py"
+}
+
+free_port() {
+    # A TCP port free on 127.0.0.1 now (for a server this script starts).
+    "$VENV/bin/python" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 
 odoo_addons_dir() {

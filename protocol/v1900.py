@@ -11,10 +11,7 @@ import datetime
 from requests.auth import HTTPBasicAuth
 
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
-from .errors import (
-    CoffeeBusy,
-    CoffeeProtocolError,
-)
+from .errors import CoffeeBusy, CoffeeProtocolError
 
 RESOURCES_1900 = ('drinks', 'cards', 'log')
 MAX_PER_PAGE_1900 = 100

@@ -14,11 +14,7 @@ import threading
 import time
 
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
-from .errors import (
-    CoffeeAuthError,
-    CoffeeProtocolError,
-    CoffeeServerError,
-)
+from .errors import CoffeeAuthError, CoffeeProtocolError, CoffeeServerError
 
 RESOURCES_2900 = ('beverages', 'consumers', 'brews')
 MAX_LIMIT_2900 = 500

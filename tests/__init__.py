@@ -1,3 +1,14 @@
+# The tests that run inside Odoo's registry: Odoo's own runner
+# (odoo --test-enable, at -i and at -u; bin/test --odoo-runner) runs the
+# modules imported here, and pytest-odoo runs them too.
+#
+# pytest only, not imported here:
+# - they need no registry: test_protocol_1900, test_protocol_2900,
+#   test_protocol_csvlog, test_protocol_signature, test_mapper_conversions
+#   (plain pytest functions), test_readme, test_lint, test_odoo_runner;
+# - they start Odoo processes (or whole stacks) of their own: test_install,
+#   test_wheel, test_lifecycle, test_drill_quick, test_bench_quick,
+#   test_browser.
 from . import test_backend
 from . import test_import_beverages
 from . import test_connection_errors

@@ -5,22 +5,63 @@
 The tests talk to a real machine emulator process over HTTP and to a real
 database; jobs are queued by the code under test and then performed here
 the way the job runner performs them, in the test's transaction.
+
+They run under pytest-odoo and under Odoo's own runner (``--test-enable``
+at ``-i`` and ``-u``). There the tests run while the addon is being loaded,
+before the component registry is built: component's test cases build it
+(the installed addons' components and this addon's) for each class, and
+the job functions of the addon (with their channels) are registered here,
+as queue_job does once the registry is loaded.
 """
-from odoo.addons.queue_job.job import Job
+import inspect
+
 from odoo.service.model import check_method_name, execute_cr
-from odoo.tests import common
+
+from odoo.addons.component.tests.common import SavepointComponentCase
+from odoo.addons.queue_job.job import Job
 
 from ..emulator.harness import EmulatorProcess
 
 
-class CoffeeTestCase(common.SavepointCase):
-    """A database rolled back after each test class."""
+class CoffeeTestCase(SavepointComponentCase):
+    """A database rolled back after each test class, with the components.
+
+    The component registry is ready from ``setUpClass`` on (component's
+    cases make it ready in ``setUp`` only), since classes create backends
+    and import from machines there; as in component's cases, it is not
+    ready any more once the class is done.
+    """
 
     @classmethod
     def setUpClass(cls):
         super(CoffeeTestCase, cls).setUpClass()
+        cls._components_registry.ready = True
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls._register_job_functions()
         cls.backend_model = cls.env['coffee.backend']
+
+    @classmethod
+    def _register_job_functions(cls):
+        """What queue_job's ``_register_hook`` does for the addon's jobs.
+
+        Under Odoo's runner at install the hook has not run yet, so jobs
+        would go to the root channel instead of their own; the rows are
+        rolled back with the class.
+        """
+        functions = cls.env['queue.job.function']
+        for model_name in cls.env.registry:
+            if not model_name.startswith('coffee.'):
+                continue
+            model = cls.env[model_name]
+            for __, method in inspect.getmembers(
+                    type(model), predicate=inspect.isfunction):
+                if getattr(method, 'delayable', None):
+                    functions._register_job(model, method)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._components_registry.ready = False
+        super(CoffeeTestCase, cls).tearDownClass()
 
     @classmethod
     def create_backend(cls, version, location, **values):

@@ -66,6 +66,21 @@ class TestBackendJobs(CoffeeTestCase):
         self.assertIn(self.backend, backends)
         self.assertNotIn(archived, backends)
 
+    def test_job_of_a_backend_gone_has_no_backend(self):
+        """As in a database the addon was uninstalled from (before its
+        uninstall hook removed the jobs): the stored backend of a job is
+        computed again at install, and its argument names a backend that
+        no longer exists."""
+        gone = self.create_backend('2900', 'http://127.0.0.1:1', name='Gone')
+        gone.import_beverages()
+        job = self.queued_jobs().filtered(lambda j: j.args[0] == gone)
+        self.assertEqual(job.coffee_backend_id, gone)
+        self.env.cr.execute('DELETE FROM coffee_backend WHERE id = %s',
+                            (gone.id,))
+        job.invalidate_cache()
+        job._compute_coffee_backend_id()
+        self.assertFalse(job.coffee_backend_id)
+
     def test_batch_job_opens_its_backend(self):
         self.backend.import_beverages()
         action = self.queued_jobs()[-1:].open_related_action()

@@ -6,17 +6,17 @@ browser/run drives Debian's Chromium, headless, through Selenium and
 Debian's chromedriver (from a tool environment on the machine's newer
 Python: Selenium 4.51 needs 3.9 or newer) against a real Odoo that it
 brings up with bin/up on free ports, in a database of its own, with the job
-runner and both demo emulators: log in; Settings > Configure Coffee
+runner and both demo emulators: log in; a notification brought back by
+the long polling; Settings > Configure Coffee
 Machines; the 2900 demo backend; Test connection; Import all, and the jobs
 run by the job runner; Connectors > Coffee > Brews as a pivot with the
 imported cups; Connectors > Checkpoint with the checkpoint of the demo
 company consumer without a VAT number.
 
 Each step leaves a screenshot in .var/browser/<run>/ (.var/browser/last is
-the latest run). A step fails on an error in the browser's console or an
-Odoo error dialog; the console messages it ignores, and why, are listed in
-IGNORED_CONSOLE of browser/walkthrough.py (one: the long polling answered
-by a prefork worker, since bin/up runs no reverse proxy).
+the latest run). A step fails on any error in the browser's console (none
+is ignored: bin/up serves the web client through nginx, so the long
+polling reaches Odoo's gevent port) or an Odoo error dialog.
 """
 import os
 import subprocess

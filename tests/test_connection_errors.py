@@ -4,12 +4,10 @@
 and what the job queue does with an overloaded machine."""
 import socket
 
-from odoo.addons.queue_job.exception import (
-    FailedJobError,
-    RetryableJobError,
-)
-from odoo.addons.queue_job.job import Job
 from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from .common import CoffeeEmulatorCase
 

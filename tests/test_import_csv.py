@@ -3,8 +3,9 @@
 """The 1900's log file (CSV), good and damaged, through the wizard."""
 import base64
 
-from odoo.addons.queue_job.exception import FailedJobError
 from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import FailedJobError
 
 from ..protocol import Coffee1900Client
 from .common import CoffeeEmulatorCase

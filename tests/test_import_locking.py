@@ -2,6 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Two jobs importing the same machine record at once make one binding."""
 import odoo
+
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .common import CoffeeEmulatorCase

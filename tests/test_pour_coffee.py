@@ -4,9 +4,10 @@
 import time
 import traceback
 
+from odoo.exceptions import UserError
+
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
-from odoo.exceptions import UserError
 
 from .common import CoffeeEmulatorCase
 

@@ -7,12 +7,7 @@ import hmac
 
 import pytest
 
-from ..protocol import (
-    CoffeeSignatureError,
-    sign,
-    signature_header,
-    verify_signature,
-)
+from ..protocol import CoffeeSignatureError, sign, signature_header, verify_signature
 
 SECRET = 'whsec_test_0123456789'
 BODY = (b'{"id": "evt_1", "type": "brew.completed", '

@@ -4,9 +4,10 @@
 it (or a machine) says reaches people as text, never as HTML."""
 import base64
 
+from odoo.exceptions import AccessError, UserError
+
 from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.queue_job.job import Job
-from odoo.exceptions import AccessError, UserError
 
 from ..protocol import LOG_CSV_COLUMNS, MAX_LOG_FILE_BYTES
 from .common import CoffeeEmulatorCase

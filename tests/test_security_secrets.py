@@ -13,9 +13,10 @@ from unittest import mock
 
 from cryptography.fernet import Fernet
 
-from odoo.addons.queue_job.exception import FailedJobError
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config, mute_logger
+
+from odoo.addons.queue_job.exception import FailedJobError
 
 from .common import CoffeeEmulatorCase
 

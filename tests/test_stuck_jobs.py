@@ -16,7 +16,8 @@ import textwrap
 import time
 
 import odoo
-from odoo.tests import common
+
+from odoo.addons.component.tests.common import TransactionComponentCase
 
 from .common import CoffeeEmulatorCase
 
@@ -45,8 +46,16 @@ WORKER = textwrap.dedent('''
 ''')
 
 
-class TestStuckJobs(common.TransactionCase):
-    """Jobs committed for other connections to see, removed after."""
+class TestStuckJobs(TransactionComponentCase):
+    """Jobs committed for other connections to see, removed after.
+
+    The worker process loads the registry of the database: under Odoo's
+    runner, that is after the addon is installed (post_install), not while
+    it is being installed.
+    """
+
+    at_install = False
+    post_install = True
 
     def setUp(self):
         super(TestStuckJobs, self).setUp()

@@ -6,8 +6,9 @@ Settings block leads to the machines, and the French translation loads.
 """
 from lxml import etree
 
-from odoo.addons.queue_job.job import Job
 from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.queue_job.job import Job
 
 from .common import CoffeeEmulatorCase, CoffeeTestCase
 

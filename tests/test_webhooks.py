@@ -18,9 +18,12 @@ from werkzeug.wrappers import BaseResponse, Request
 
 import odoo
 from odoo import api, http
-from odoo.addons.queue_job.job import Job
 from odoo.exceptions import AccessError, UserError
 from odoo.tests.common import BaseCase, get_db_name
+
+from odoo.addons.component.core import ComponentRegistry
+from odoo.addons.component.tests.common import ComponentMixin
+from odoo.addons.queue_job.job import Job
 
 from ..protocol import CoffeeConnectionError, signature_header
 from .common import CoffeeEmulatorCase
@@ -338,13 +341,18 @@ class TestWebhookRequestType(BaseCase):
                          http.JsonRequest)
 
 
-class TestWebhookURL(BaseCase):
+class TestWebhookURL(ComponentMixin, BaseCase):
     """The URL itself, through Odoo's WSGI application.
 
     The registry's test mode makes the controller's cursor the test's one:
     what the request commits is a savepoint, and everything is rolled back
     at the end.
     """
+
+    @classmethod
+    def setUpClass(cls):
+        super(TestWebhookURL, cls).setUpClass()
+        cls.setUpComponent()
 
     def setUp(self):
         super(TestWebhookURL, self).setUp()
@@ -440,6 +448,16 @@ class TestWebhookRegistration(CoffeeEmulatorCase):
             old.register_webhook()
         with self.assertRaisesRegex(UserError, 'only the Coffee 2900'):
             old.unregister_webhook()
+
+    def test_without_components_the_registry_is_named(self):
+        """An empty component registry is not the 2900's fault."""
+        empty = ComponentRegistry()
+        empty.ready = True
+        backend = self.backend.with_context(components_registry=empty)
+        with self.assertRaisesRegex(UserError, 'components are not loaded') \
+                as raised:
+            backend.register_webhook()
+        self.assertNotIn('only the Coffee 2900', str(raised.exception))
 
     def test_secret_only_for_managers(self):
         field = self.env['coffee.backend']._fields['webhook_secret']

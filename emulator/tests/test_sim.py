@@ -9,9 +9,19 @@ import pytest
 import requests
 
 from ..harness import EmulatorError, EmulatorProcess
-from .common import (V1, V2, emulator_1900, emulator_2900,  # noqa: F401
-                     error_code, error_text, finish_brewing, session,
-                     start_emulator, v1, v2)
+from .common import (  # noqa: F401
+    V1,
+    V2,
+    emulator_1900,
+    emulator_2900,
+    error_code,
+    error_text,
+    finish_brewing,
+    session,
+    start_emulator,
+    v1,
+    v2,
+)
 
 
 def test_health(emulator_1900, emulator_2900):

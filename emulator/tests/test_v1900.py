@@ -4,8 +4,14 @@ import threading
 
 import requests
 
-from .common import (BREW_SECONDS, emulator_1900, error_text,  # noqa: F401
-                     finish_brewing, session, v1)
+from .common import (  # noqa: F401
+    BREW_SECONDS,
+    emulator_1900,
+    error_text,
+    finish_brewing,
+    session,
+    v1,
+)
 
 DRINK_KEYS = {'drink_no', 'label', 'price_cents', 'volume_ml', 'strength',
               'enabled', 'modified'}

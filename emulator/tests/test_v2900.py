@@ -5,8 +5,14 @@ import json
 import re
 import time
 
-from .common import (BREW_SECONDS, emulator_2900, error_code,  # noqa: F401
-                     finish_brewing, session, v2)
+from .common import (  # noqa: F401
+    BREW_SECONDS,
+    emulator_2900,
+    error_code,
+    finish_brewing,
+    session,
+    v2,
+)
 
 ISO = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$')
 BEVERAGE_KEYS = {'id', 'name', 'price', 'volume_ml', 'strength', 'active',

@@ -4,8 +4,13 @@ import json
 import re
 import time
 
-from .common import (Receiver, check_signature, emulator_2900,  # noqa: F401
-                     finish_brewing, v2)
+from .common import (  # noqa: F401
+    Receiver,
+    check_signature,
+    emulator_2900,
+    finish_brewing,
+    v2,
+)
 
 JANE = 'con_8f3a21'
 BACKOFF = (5, 15, 60, 300, 900)

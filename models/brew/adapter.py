@@ -1,8 +1,9 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import _
-from odoo.addons.component.core import Component
 from odoo.exceptions import UserError
+
+from odoo.addons.component.core import Component
 
 
 class Coffee1900BrewAdapter(Component):

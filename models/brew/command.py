@@ -13,6 +13,7 @@ import re
 import pytz
 
 from odoo import _, api, fields, models
+
 from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.queue_job.job import job, related_action

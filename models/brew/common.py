@@ -6,6 +6,7 @@ import base64
 import pytz
 
 from odoo import _, api, fields, models
+
 from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.queue_job.job import job, related_action

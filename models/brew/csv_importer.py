@@ -6,6 +6,7 @@ import logging
 import psycopg2
 
 from odoo import _
+
 from odoo.addons.component.core import Component
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 

@@ -14,10 +14,11 @@ import logging
 from contextlib import contextmanager
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
 from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.job import identity_exact, job, related_action
-from odoo.exceptions import UserError
 
 from ...components.core import CoffeeCredentialsUnavailable
 from ...protocol import (
@@ -61,13 +62,24 @@ class CoffeeBackend(models.Model):
         """The machine's ``webhook.registration`` component.
 
         Only a version that has webhooks provides one (the 2900); for the
-        others a person is told why there is nothing to register.
+        others a person is told why there is nothing to register. When no
+        version has one, the connector's components are not loaded at all,
+        and the version is not to blame.
         """
         self.ensure_one()
+        usage = 'webhook.registration'
         with self.work_on(self._name) as work:
             try:
-                registration = work.component(usage='webhook.registration')
+                registration = work.component(usage=usage)
             except NoComponentError:
+                if not work.components_registry.lookup(
+                        self._name, usage=usage, model_name=self._name):
+                    raise UserError(_(
+                        'The Coffee Connector\'s components are not loaded '
+                        'in this Odoo process (no "%(usage)s" component for '
+                        'any machine version). Restart Odoo after '
+                        'installing or updating the addon.') % {
+                            'usage': usage})
                 raise UserError(_(
                     '%(machine)s is a Coffee %(version)s: only the Coffee '
                     '2900 sends webhooks. Odoo imports from this machine '

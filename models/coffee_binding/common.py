@@ -1,6 +1,7 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import _, api, fields, models
+
 from odoo.addons.queue_job.job import job, related_action
 
 from ...components.core import job_errors

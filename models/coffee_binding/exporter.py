@@ -1,8 +1,9 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import _, api, models
-from odoo.addons.queue_job.job import job, related_action
 from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.job import job, related_action
 
 from ...components.core import job_errors
 

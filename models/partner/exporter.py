@@ -8,6 +8,7 @@ name), a person holds the card, with the ``company_name`` as company.
 The credit is the machine's business: it is never exported.
 """
 from odoo import _
+
 from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.connector.components.mapper import mapping, only_create
 from odoo.addons.connector.exception import MappingError

@@ -3,6 +3,7 @@
 import logging
 
 from odoo import _
+
 from odoo.addons.component.core import Component
 
 _logger = logging.getLogger(__name__)

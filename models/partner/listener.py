@@ -1,6 +1,7 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import _
+
 from odoo.addons.component.core import Component
 from odoo.addons.component_event import skip_if
 

@@ -28,6 +28,7 @@ Texts the machine leaves empty ('' on the 1900, null on the 2900) clear
 the partner's value.
 """
 from odoo import _
+
 from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.connector.components.mapper import mapping, only_create
 from odoo.addons.connector.exception import MappingError

@@ -16,7 +16,8 @@ class QueueJob(models.Model):
     @api.depends('model_name', 'record_ids', 'args')
     def _compute_coffee_backend_id(self):
         """The backend given as argument, else the backend of the job's
-        bindings (exports, brew commands)."""
+        bindings (exports, brew commands); none when it no longer exists
+        (old jobs, computed again when the addon is installed again)."""
         for job in self:
             job.coffee_backend_id = job._coffee_backend()
 
@@ -26,7 +27,7 @@ class QueueJob(models.Model):
         backends = self.env['coffee.backend']
         for arg in self.args or ():
             if getattr(arg, '_name', None) == 'coffee.backend':
-                return arg[:1]
+                return arg[:1].exists()
         if not self.model_name or self.model_name not in self.env:
             return backends
         model = self.env[self.model_name]

@@ -29,6 +29,7 @@ minutes).
 import logging
 
 from odoo import _, api, fields, models
+
 from odoo.addons.queue_job.job import STARTED, Job
 
 _logger = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ again: the baseline is, if anything, flattered. Installed only in the
 benchmark's database, never a dependency of connector_coffee.
 """
 from odoo import api, models
-from odoo.addons.queue_job.job import job
 
 from odoo.addons.connector_coffee.components.core import job_errors
+from odoo.addons.queue_job.job import job
 
 
 class NaiveImportMixin(models.AbstractModel):
