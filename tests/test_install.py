@@ -25,17 +25,21 @@ OURS = re.compile(
     r'|module connector_coffee\b|\bcoffee\.[a-z]')
 
 
-def keychain_conf(directory):
-    """A configuration file with this server's key of the machines'
-    credentials (the demo data sets passwords); its path."""
+def keychain_options():
+    """This server's key of the machines' credentials, as configuration
+    lines (the demo data sets passwords)."""
     env = config.get('running_env')
     key_option = 'keychain_key_%s' % env if env else 'keychain_key'
+    lines = ['running_env = %s' % env] if env else []
+    return lines + ['%s = %s' % (key_option, config.get(key_option))]
+
+
+def keychain_conf(directory):
+    """A configuration file holding only ``keychain_options()``; its
+    path."""
     path = os.path.join(directory, 'keychain.conf')
     with open(path, 'w') as conf:
-        conf.write('[options]\n')
-        if env:
-            conf.write('running_env = %s\n' % env)
-        conf.write('%s = %s\n' % (key_option, config.get(key_option)))
+        conf.write('\n'.join(['[options]'] + keychain_options()) + '\n')
     return path
 
 

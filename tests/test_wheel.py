@@ -25,7 +25,12 @@ import pytest
 import odoo
 
 from ..emulator.harness import EmulatorProcess
-from .test_install import LOG_LINE, complaints, drop_database
+from .test_install import (
+    LOG_LINE,
+    complaints,
+    drop_database,
+    keychain_options,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULE = 'connector_coffee'
@@ -183,7 +188,7 @@ class Lifecycle(object):
                 'data_dir = %s' % os.path.join(directory, 'data'),
                 'db_host = False', 'db_port = False', 'db_user = False',
                 'list_db = False', 'log_level = info',
-                'http_interface = 127.0.0.1', '']))
+                'http_interface = 127.0.0.1'] + keychain_options() + ['']))
 
     def run(self, step, code, *args):
         """Run ``code`` in a process of its own; returns (stdout, log)."""
