@@ -60,10 +60,8 @@ PUBLIC_METHODS = {
     # connector's API, a context manager: nothing runs over RPC
     ('coffee.backend', 'work_on'): 'context manager',
     # ORM overrides, guarded by the ORM's access rights; read_group
-    # refuses the secrets; init moves the secrets of an older version
-    # (Odoo calls it on install and upgrade)
+    # refuses the secrets
     ('coffee.backend', 'read_group'): 'orm',
-    ('coffee.backend', 'init'): 'orm',
     ('connector.checkpoint', 'create'): 'orm',
     ('connector.checkpoint', 'message_post'): 'orm',
     ('queue.job', 'write'): 'orm',

@@ -7,7 +7,9 @@ connector manager and a connector manager of another company; and the
 secrets are encrypted at rest with the server's key, so that a server
 without it cannot talk to the machines.
 """
+import importlib.util
 import logging
+import os
 from contextlib import contextmanager
 from unittest import mock
 
@@ -21,9 +23,22 @@ from odoo.addons.queue_job.exception import FailedJobError
 from .common import CoffeeEmulatorCase
 
 PASSWORD = 'espresso'
+ADDON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 SECRET = 'whsec_do_not_tell'
 SECRETS = (PASSWORD, SECRET)
 UNAVAILABLE = 'not available on this server'
+
+
+def migration_script(version, name):
+    """The module of ``migrations/<version>/<name>.py``, as Odoo loads it
+    on upgrade (its folder and file names are no Python names)."""
+    path = os.path.join(ADDON_DIR, 'migrations', version, name + '.py')
+    spec = importlib.util.spec_from_file_location(
+        'connector_coffee_migration_%s' % name.replace('-', '_'), path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class SecretsCase(CoffeeEmulatorCase):
@@ -378,8 +393,9 @@ class TestKeyOfTheServer(SecretsCase):
             self.assertEqual(self.machine_requests(), {})
 
     def test_secrets_of_an_older_version_are_moved(self):
-        """An upgrade from plain columns (bin/up's demo database of before):
-        the values go to keychain, the columns are dropped."""
+        """The upgrade from 11.0.1 (plain columns, as in bin/up's demo
+        database of before): its migration script moves the values to
+        keychain and drops the columns."""
         cr = self.env.cr
         cr.execute('ALTER TABLE coffee_backend ADD COLUMN password varchar, '
                    'ADD COLUMN webhook_secret varchar')
@@ -388,7 +404,8 @@ class TestKeyOfTheServer(SecretsCase):
                    ('old-espresso', 'whsec_old', self.backend.id))
         with mute_logger('odoo.addons.connector_coffee.models.'
                          'coffee_backend.credentials'):
-            self.env['coffee.backend'].init()
+            migration_script('11.0.2.0.0', 'post-migration').migrate(
+                cr, '11.0.1.0.0')
         self.assertEqual(self.backend._coffee_secret('password'),
                          'old-espresso')
         self.assertEqual(self.backend._coffee_secret('webhook_secret'),

@@ -25,12 +25,7 @@ import pytest
 import odoo
 
 from ..emulator.harness import EmulatorProcess
-from .test_install import (
-    LOG_LINE,
-    complaints,
-    drop_database,
-    keychain_options,
-)
+from .test_install import LOG_LINE, complaints, drop_database, keychain_options
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULE = 'connector_coffee'

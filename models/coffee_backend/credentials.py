@@ -246,10 +246,10 @@ class CoffeeBackend(models.Model):
 
     # -- moving secrets of an older version out of the table -----------
 
-    @api.model_cr
-    def init(self):
-        """Secrets stored by an older version in plain columns are moved
-        to keychain, and the columns dropped."""
+    @api.model
+    def _coffee_move_plain_secrets(self):
+        """Secrets stored by 11.0.1 in plain columns are moved to keychain,
+        and the columns dropped (migrations/11.0.2.0.0)."""
         cr = self.env.cr
         for secret in SECRETS:
             cr.execute("""
