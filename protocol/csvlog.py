@@ -18,6 +18,8 @@ LOG_CSV_COLUMNS = ('log_no', 'drink_no', 'card_no', 'price_cents', 'ts',
 LOG_CSV_DELIMITER = ';'
 LOG_RESULTS = ('ok', 'aborted', 'running')
 MAX_CARD_NO_LENGTH = 10
+#: the largest log file read, from the machine or from a person
+LOG_CSV_MAX_BYTES = 20 * 1024 * 1024
 
 #: One line of the file: ``values`` (a dict) when good, else ``error`` (str).
 CsvLine = collections.namedtuple('CsvLine', 'line_no values error')

@@ -11,6 +11,7 @@ import datetime
 from requests.auth import HTTPBasicAuth
 
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
+from .csvlog import LOG_CSV_MAX_BYTES
 from .errors import (
     CoffeeBusy,
     CoffeeProtocolError,
@@ -189,7 +190,8 @@ class Coffee1900Client(BaseClient):
         if since is not None:
             params['modified_after'] = since
         path = self._path('log.csv')
-        response = self._call('GET', path, params=params)
+        response = self._call('GET', path, params=params,
+                              max_bytes=LOG_CSV_MAX_BYTES)
         try:
             # the machine says UTF-8; do not let requests guess latin-1
             return response.content.decode('utf-8')
