@@ -2,8 +2,12 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from contextlib import contextmanager
 
+import psycopg2
+from psycopg2 import errorcodes
+
+from odoo import _
 from odoo.addons.component.core import AbstractComponent
-from odoo.addons.connector.exception import MappingError
+from odoo.addons.connector.exception import InvalidDataError, MappingError
 from odoo.addons.queue_job.exception import (
     FailedJobError,
     RetryableJobError,
@@ -17,6 +21,9 @@ RETRY_SECONDS = 10
 # tries of an import job before its chain of pages stops (until the next
 # scheduled import): a flaky machine's passing errors must not end it
 IMPORT_MAX_RETRIES = 15
+# seconds before a job retries after another transaction created the same
+# record first
+UNIQUE_RETRY_SECONDS = 2
 
 
 class BaseCoffeeConnectorComponent(AbstractComponent):
@@ -62,3 +69,29 @@ def job_errors():
             raise RetryableJobError(
                 str(err), seconds=err.retry_after or RETRY_SECONDS)
         raise FailedJobError(str(err))
+
+
+@contextmanager
+def record_savepoint(cr, record_name):
+    """Write one record in a savepoint: whole or not at all.
+
+    A unique violation means another transaction created the same record
+    meanwhile (a batch import and a webhook job, say): the job retries
+    later, in a new transaction that sees that record. Any other integrity
+    error (NOT NULL, CHECK, foreign key) is the record's own and would come
+    again on every retry: it is raised as InvalidDataError naming
+    ``record_name``, for the caller to make a checkpoint of.
+    """
+    try:
+        with cr.savepoint():
+            yield
+    except psycopg2.IntegrityError as err:
+        reason = (err.diag.message_primary or str(err)).strip()
+        if err.pgcode == errorcodes.UNIQUE_VIOLATION:
+            raise RetryableJobError(
+                _('%(record)s was created by another job meanwhile (%(reason)s)'
+                  '; retried') % {'record': record_name, 'reason': reason},
+                seconds=UNIQUE_RETRY_SECONDS)
+        raise InvalidDataError(
+            _('the database refused %(record)s: %(reason)s') % {
+                'record': record_name, 'reason': reason})
