@@ -16,3 +16,5 @@ from . import test_export_consumers
 from . import test_stuck_jobs
 from . import test_security
 from . import test_views
+from . import test_webhook_limits
+from . import test_integrity_errors
