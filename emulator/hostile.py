@@ -131,8 +131,11 @@ class _HostileHandler(_Handler):
     def answer(self):
         mode = self.server.owner.mode
         if mode.startswith('retry_after:'):
-            self.simple(429, b'{"error": {"code": "rate_limited", '
-                        b'"message": "slow down"}}',
+            # an error body of the version asked (/api/v1 is the 1900's)
+            body = b'{"error": "rate_limited"}' if \
+                self.path.startswith('/api/v1') else \
+                b'{"error": {"code": "rate_limited", "message": "slow down"}}'
+            self.simple(429, body,
                         headers=[('Retry-After', mode.split(':', 1)[1])])
         else:
             getattr(self, 'answer_' + mode)()
@@ -221,4 +224,3 @@ class HostileMachine(_Base):
         self.mode = mode
         self.target = (target or '').rstrip('/')
         super().__init__()
-

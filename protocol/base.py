@@ -143,8 +143,8 @@ class _Watchdog(object):
             return
         try:
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        except OSError as err:  # closed meanwhile: nothing left to end
+            _logger.debug('watchdog: %s', err)
 
     def __enter__(self):
         _CURRENT.watchdog = self
@@ -183,9 +183,10 @@ class _WatchedAdapter(HTTPAdapter):
     """Connections the exchange's watchdog can end; never a retry."""
 
     def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
+        result = super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
             'http': _WatchedHTTPPool, 'https': _WatchedHTTPSPool}
+        return result
 
 
 def _is_read_timeout(exc):

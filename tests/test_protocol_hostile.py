@@ -16,9 +16,7 @@ from ..protocol import (
     CoffeeTimeout,
     clear_token_cache,
 )
-from ..protocol.base import parse_retry_after
-
-MAX_RETRY_AFTER = 3600
+from ..protocol.base import MAX_RETRY_AFTER, parse_retry_after
 from .protocol_common import USERNAME
 
 SECRET_PASSWORD = 'hostile-S3cret-pw'
@@ -115,4 +113,3 @@ def test_the_2900_password_never_leaves_for_a_redirect():
         assert not any(SECRET_PASSWORD.encode() in seen['body']
                        for seen in listener.seen)
         assert listener.seen == []
-
