@@ -15,9 +15,11 @@ from odoo.addons.queue_job.exception import (
 
 from ..protocol import CoffeeError
 
-# seconds before a job retries after a machine answered "busy" without
-# saying how long to wait
-RETRY_SECONDS = 10
+# seconds before a job retries after a machine error that says nothing of
+# when to come back, by tries done: queue_job runs a retried job before any
+# new one, so a machine that keeps failing must come back less and less
+# often, or its jobs would take the channel from every other machine
+RETRY_PATTERN = {1: 10, 2: 30, 3: 60, 4: 300}
 # tries of an import job before its chain of pages stops (until the next
 # scheduled import): a flaky machine's passing errors must not end it
 IMPORT_MAX_RETRIES = 15
@@ -59,15 +61,15 @@ def job_errors():
     """Turn the machine's refusals into what the job queue understands.
 
     Overload, time-outs and server errors are retried later (after the
-    machine's Retry-After when it gives one); anything else fails the job
-    with the machine's reason, which never holds a password or a token.
+    machine's Retry-After when it gives one, else as the job's
+    RETRY_PATTERN says); anything else fails the job with the machine's
+    reason, which never holds a password or a token.
     """
     try:
         yield
     except CoffeeError as err:
         if err.retryable:
-            raise RetryableJobError(
-                str(err), seconds=err.retry_after or RETRY_SECONDS)
+            raise RetryableJobError(str(err), seconds=err.retry_after)
         raise FailedJobError(str(err))
 
 

@@ -18,7 +18,7 @@ from odoo.addons.connector.exception import InvalidDataError
 from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import job_errors, record_savepoint
+from ...components.core import RETRY_PATTERN, job_errors, record_savepoint
 from ...components.importer import RECORD_ERRORS
 from ...protocol import (
     CoffeeBlocked,
@@ -47,7 +47,7 @@ class CoffeeBrew(models.Model):
         help="What the machine (or Odoo) answered to a coffee requested "
              "from Odoo that was not poured.")
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
     @api.multi
     def _pour_on_machine(self):

@@ -10,7 +10,7 @@ from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import job_errors
+from ...components.core import RETRY_PATTERN, job_errors
 
 BREW_STATES = [
     ('running', 'Running'),
@@ -99,7 +99,7 @@ class CoffeeBrew(models.Model):
 
     # -- log file of the 1900 ---------------------------------------------
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_log_csv(self, backend, data, filename):
@@ -112,7 +112,7 @@ class CoffeeBrew(models.Model):
         with job_errors(), backend.work_on(self._name) as work:
             return self._csv_importer(work).run(content, filename)
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_log_csv_from_machine(self, backend):

@@ -22,6 +22,7 @@ from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.job import identity_exact, job, related_action
 from odoo.exceptions import UserError
 
+from ...components.core import RETRY_PATTERN
 from ...protocol import (
     SIGNATURE_HEADER,
     CoffeeError,
@@ -277,7 +278,7 @@ class CoffeeBackend(models.Model):
                      self.name, event_id, event_type)
         return 200, {'status': 'ignored'}
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def _webhook_machine_alert(self, backend, event_id, alert):

@@ -3,7 +3,7 @@
 from odoo import _, api, models
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import job_errors
+from ...components.core import RETRY_PATTERN, job_errors
 
 
 class CoffeeBindingExport(models.AbstractModel):
@@ -11,7 +11,7 @@ class CoffeeBindingExport(models.AbstractModel):
 
     _inherit = 'coffee.binding'
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_unwrap_binding')
     @api.multi
     def export_record(self, fields=None):
@@ -23,7 +23,7 @@ class CoffeeBindingExport(models.AbstractModel):
             exporter = work.component(usage='record.exporter')
             return exporter.run(self, fields=fields)
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def export_delete(self, backend, external_id):
