@@ -46,8 +46,9 @@ run while they do (one Odoo, channel ``root.coffee:2``): a busy server.
     slow webhook deliveries to Odoo's own port, while a healthy machine is
     imported again and again. ``credentials_leaked`` (requests with the
     password that reached the listener), ``stuck_jobs``,
-    ``worker_peak_rss_mb``, ``channel_blocked_s`` (the longest a coffee job
-    of the healthy machine waited to start), ``unexplained`` (hostile
+    ``worker_peak_rss_mb``, ``channel_blocked_s`` (the longest time coffee
+    jobs were ready and none could start), ``healthy_wait_max_s`` (the
+    longest a job of the healthy machine waited), ``unexplained`` (hostile
     backends whose failed or postponed jobs or Test Connection do not say
     what the machine did), ``oversized_accepted``, ``odoo_answering``.
 
@@ -756,6 +757,7 @@ class Drill(object):
                 said = str(exc)
             connection[name] = (said, round(time.time() - started, 1))
         test_connection_max_s = max(s for __, s in connection.values())
+        watch = self.watch_channel()
         for __, __, __, __, backend_id in machines:
             self.import_all(backend_id)
         deliveries = self.bad_deliveries(healthy)
@@ -777,6 +779,8 @@ class Drill(object):
             time.sleep(1)
         self.odoo.wait_jobs(timeout=300,
                             where=self.jobs_of('drill-hostile-healthy'))
+        watch['stop'].set()
+        watch['thread'].join()
         explained = {}
         unexplained = []
         for version, mode, __, name, backend_id in machines:
@@ -795,7 +799,7 @@ class Drill(object):
             if bad or not tried:
                 unexplained.append((name, (bad or ['no job tried'])[0][-300:]))
         stuck = self.stuck_jobs("name like '%% drill-hostile-%%'")
-        blocked = self.odoo.sql(
+        healthy_wait = self.odoo.sql(
             "select coalesce(max(extract(epoch from date_started - "
             "greatest(date_created, coalesce(eta, date_created)))), 0) "
             "from queue_job where channel like 'root.coffee%%' and "
@@ -814,7 +818,8 @@ class Drill(object):
             answering = False
         return collections.OrderedDict([
             ('stuck_jobs', stuck),
-            ('channel_blocked_s', round(float(blocked), 1)),
+            ('channel_blocked_s', round(watch['blocked_s'], 1)),
+            ('healthy_wait_max_s', round(float(healthy_wait), 1)),
             ('unexplained', len(unexplained)),
             ('oversized_accepted', deliveries['accepted']),
             ('odoo_answering', answering),
@@ -825,6 +830,34 @@ class Drill(object):
             ('by_backend', explained),
             ('healthy_jobs', self.job_counts('drill-hostile-healthy')),
         ])
+
+    def watch_channel(self, every=1.0):
+        """In a thread: the longest time no coffee job could start, that
+        is, jobs were ready to run in ``root.coffee`` and none started
+        since the oldest of them became ready (or since the last start)."""
+        out = {'blocked_s': 0.0, 'stop': threading.Event()}
+        query = (
+            "with ready as (select min(case when state = 'enqueued' then "
+            "date_enqueued else greatest(date_created, coalesce(eta, "
+            "date_created)) end) as since from queue_job where channel "
+            "like 'root.coffee%%' and (state = 'enqueued' or (state = "
+            "'pending' and coalesce(eta, date_created) <= now() at time "
+            "zone 'UTC'))), started as (select max(date_started) as last "
+            "from queue_job where channel like 'root.coffee%%') "
+            "select coalesce(extract(epoch from (now() at time zone 'UTC') "
+            "- greatest(ready.since, started.last)), 0) from ready, started "
+            "where ready.since is not null")
+
+        def run():
+            while not out['stop'].wait(every):
+                rows = self.odoo.sql(query)
+                if rows:
+                    out['blocked_s'] = max(out['blocked_s'],
+                                           float(rows[0][0]))
+
+        out['thread'] = threading.Thread(target=run, daemon=True)
+        out['thread'].start()
+        return out
 
     def bad_deliveries(self, backend_id):
         """In a thread: oversized deliveries (by Content-Length, chunked)
@@ -1079,7 +1112,8 @@ class Drill(object):
                       'good_not_imported_unexplained', 'duplicates'),
         'hostile': ('credentials_leaked', 'stuck_jobs', 'worker_peak_rss_mb',
                     'channel_blocked_s', 'unexplained', 'oversized_accepted',
-                    'odoo_answering', 'test_connection_max_s'),
+                    'odoo_answering', 'healthy_wait_max_s',
+                    'test_connection_max_s'),
     }
 
     def print_row(self, section, res, label=None):
