@@ -72,25 +72,30 @@ def _read_delivery(httprequest):
         return
     wanted = WEBHOOK_MAX_BYTES + 1 if length is None else length
     stream = environ['wsgi.input']
+    chunks = []
+    size = 0
+    broken = False
     with _BodyDeadline(stream) as deadline:
-        chunks = []
-        size = 0
-        while size < wanted:
-            chunk = stream.read(min(WEBHOOK_READ_CHUNK, wanted - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        try:
+            while size < wanted:
+                chunk = stream.read(min(WEBHOOK_READ_CHUNK, wanted - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except (OSError, ValueError):
+            # a malformed chunked body, or the connection ended mid-way
+            broken = True
     if deadline.expired:
         WEBHOOK_REFUSALS.refused('too slow')
         raise _Refused(408, 'too_slow', 'the delivery did not arrive '
                        'within %d s' % WEBHOOK_BODY_SECONDS)
     if size > WEBHOOK_MAX_BYTES:
         raise _too_large(httprequest)
-    if size < wanted and length is not None:
+    if broken or (size < wanted and length is not None):
         WEBHOOK_REFUSALS.refused('cut short')
         raise _Refused(400, 'incomplete', 'the delivery ended before its '
-                       'Content-Length')
+                       'end, or its chunks are malformed')
     # werkzeug reads the body (get_data, form) from here on
     httprequest._cached_data = b''.join(chunks)
 

@@ -7,6 +7,7 @@ import io
 import json
 import time
 
+from werkzeug.serving import DechunkedInput
 from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import BaseResponse
 
@@ -90,6 +91,13 @@ class TestWebhookLimits(BaseCase):
         self.assertEqual((status, body['error']['code']),
                          (413, 'too_large'))
         self.assertEqual(stream.read_bytes, WEBHOOK_MAX_BYTES + 1)
+
+    def test_malformed_chunks_are_refused(self):
+        stream = DechunkedInput(io.BufferedReader(io.BytesIO(
+            b'zz\r\n{"id": "evt_chunk"}\r\n0\r\n\r\n')))
+        status, body = self.send(stream, chunked=True)
+        self.assertEqual((status, body['error']['code']),
+                         (400, 'incomplete'))
 
     def test_a_delivery_at_the_limit_is_handled(self):
         event = {'id': 'evt_limit_1', 'type': 'machine.alert',
