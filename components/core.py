@@ -17,9 +17,10 @@ from ..protocol import CoffeeError
 
 # seconds before a job retries after a machine error that says nothing of
 # when to come back, by tries done: queue_job runs a retried job before any
-# new one, so a machine that keeps failing must come back less and less
-# often, or its jobs would take the channel from every other machine
-RETRY_PATTERN = {1: 10, 2: 30, 3: 60, 4: 300}
+# new one, so a machine that keeps failing comes back less often after a
+# few tries; passing errors (a busy machine) are retried quickly, as a
+# chain of import jobs waits for each of them
+RETRY_PATTERN = {1: 10, 8: 30, 12: 60}
 # tries of an import job before its chain of pages stops (until the next
 # scheduled import): a flaky machine's passing errors must not end it
 IMPORT_MAX_RETRIES = 15
