@@ -2,20 +2,30 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from contextlib import contextmanager
 
+import psycopg2
+from psycopg2 import errorcodes
+
+from odoo import _
 from odoo.exceptions import UserError
 
 from odoo.addons.component.core import AbstractComponent
-from odoo.addons.connector.exception import MappingError
+from odoo.addons.connector.exception import InvalidDataError, MappingError
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
 from ..protocol import CoffeeError
 
-# seconds before a job retries after a machine answered "busy" without
-# saying how long to wait
-RETRY_SECONDS = 10
+# seconds before a job retries after a machine error that says nothing of
+# when to come back, by tries done: queue_job runs a retried job before any
+# new one, so a machine that keeps failing comes back less often after a
+# few tries; passing errors (a busy machine) are retried quickly, as a
+# chain of import jobs waits for each of them
+RETRY_PATTERN = {1: 10, 8: 30, 12: 60}
 # tries of an import job before its chain of pages stops (until the next
 # scheduled import): a flaky machine's passing errors must not end it
 IMPORT_MAX_RETRIES = 15
+# seconds before a job retries after another transaction created the same
+# record first
+UNIQUE_RETRY_SECONDS = 2
 
 
 class CoffeeCredentialsUnavailable(UserError):
@@ -56,10 +66,10 @@ def job_errors():
     """Turn the machine's refusals into what the job queue understands.
 
     Overload, time-outs and server errors are retried later (after the
-    machine's Retry-After when it gives one); anything else fails the job
-    with the machine's reason, which never holds a password or a token.
-    Credentials this server cannot read fail the job at once: no retry
-    would find the key.
+    machine's Retry-After when it gives one, else as the job's
+    RETRY_PATTERN says); anything else fails the job with the machine's
+    reason, which never holds a password or a token. Credentials this
+    server cannot read fail the job at once: no retry would find the key.
     """
     try:
         yield
@@ -67,6 +77,31 @@ def job_errors():
         raise FailedJobError(err.name)
     except CoffeeError as err:
         if err.retryable:
-            raise RetryableJobError(
-                str(err), seconds=err.retry_after or RETRY_SECONDS)
+            raise RetryableJobError(str(err), seconds=err.retry_after)
         raise FailedJobError(str(err))
+
+
+@contextmanager
+def record_savepoint(cr, record_name):
+    """Write one record in a savepoint: whole or not at all.
+
+    A unique violation means another transaction created the same record
+    meanwhile (a batch import and a webhook job, say): the job retries
+    later, in a new transaction that sees that record. Any other integrity
+    error (NOT NULL, CHECK, foreign key) is the record's own and would come
+    again on every retry: it is raised as InvalidDataError naming
+    ``record_name``, for the caller to make a checkpoint of.
+    """
+    try:
+        with cr.savepoint():
+            yield
+    except psycopg2.IntegrityError as err:
+        reason = (err.diag.message_primary or str(err)).strip()
+        if err.pgcode == errorcodes.UNIQUE_VIOLATION:
+            raise RetryableJobError(
+                _('%(record)s was created by another job meanwhile (%(reason)s)'
+                  '; retried') % {'record': record_name, 'reason': reason},
+                seconds=UNIQUE_RETRY_SECONDS)
+        raise InvalidDataError(
+            _('the database refused %(record)s: %(reason)s') % {
+                'record': record_name, 'reason': reason})

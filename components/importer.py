@@ -15,17 +15,17 @@ from odoo import _, fields
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.component.core import AbstractComponent
-from odoo.addons.connector.exception import MappingError
-from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.connector.exception import InvalidDataError, MappingError
 
 from ..protocol import CoffeeError
-from .core import IMPORT_MAX_RETRIES
+from .core import IMPORT_MAX_RETRIES, record_savepoint
 
 _logger = logging.getLogger(__name__)
 
 # what a machine record can do wrong; anything else is a bug and fails the
 # job with its traceback
-RECORD_ERRORS = (MappingError, UserError, ValidationError, psycopg2.DataError)
+RECORD_ERRORS = (MappingError, InvalidDataError, UserError, ValidationError,
+                 psycopg2.DataError)
 
 
 class CoffeeImporter(AbstractComponent):
@@ -274,11 +274,8 @@ class CoffeeBatchImporter(AbstractComponent):
         """
         importer = self.component(usage='record.importer')
         try:
-            with self.env.cr.savepoint():
+            with record_savepoint(self.env.cr, self._record_name(record)):
                 importer.run(record=record, binding=binding)
-        except psycopg2.IntegrityError as err:
-            # another transaction created the same binding meanwhile
-            raise RetryableJobError(str(err), seconds=2, ignore_retry=True)
         except CoffeeError as err:
             if err.retryable:
                 raise
@@ -288,6 +285,10 @@ class CoffeeBatchImporter(AbstractComponent):
             self._record_failed(record, err)
             return False
         return True
+
+    def _record_name(self, record):
+        return '%s %s' % (self.model._description,
+                          self.backend_adapter.id_of(record) or _('(no id)'))
 
     def _record_failed(self, record, error):
         external_id = self.backend_adapter.id_of(record)

@@ -19,7 +19,9 @@ run while they do (one Odoo, channel ``root.coffee:2``): a busy server.
     binding / bindings without a machine record), ``duplicates``,
     ``stuck_jobs`` (jobs nobody will run: started by a worker that is
     gone, or enqueued for over a minute), the seconds to converge, the
-    rounds of ``import_all`` needed; the JSON adds the jobs still in
+    rounds of ``import_all`` needed, ``clean_s`` (the same import of the
+    same data without faults nor kill, after it) and ``fault_cost``
+    (``converge_s`` over ``clean_s``); the JSON adds the jobs still in
     flight at the end and what became of the killed worker's jobs.
 ``concurrency``
     A 2900 with a registered webhook: two ``import_all`` at the same
@@ -35,6 +37,20 @@ run while they do (one Odoo, channel ``root.coffee:2``): a busy server.
     malformed records. Every damaged record must be explained by a
     checkpoint or a failed job naming it (``unexplained``), and none may
     be written wrong or in part (``half_written``).
+``hostile``
+    After the others: backends of both protocols on hostile machines
+    (emulator/hostile.py: redirects to a listener that keeps what reaches
+    it, 50 MiB bodies, a 1 byte/s trickle, ``Retry-After`` of ``inf``,
+    ``1e12``, ``-5`` and ``soon``, HTML 502 pages, JSON labelled
+    ``text/html``), Test Connection and imports on each, and oversized or
+    slow webhook deliveries to Odoo's own port, while a healthy machine is
+    imported again and again. ``credentials_leaked`` (requests with the
+    password that reached the listener), ``stuck_jobs``,
+    ``worker_peak_rss_mb``, ``channel_blocked_s`` (the longest time coffee
+    jobs were ready and none could start), ``healthy_wait_max_s`` (the
+    longest a job of the healthy machine waited), ``unexplained`` (hostile
+    backends whose failed or postponed jobs or Test Connection do not say
+    what the machine did), ``oversized_accepted``, ``odoo_answering``.
 
 Standard library only (python3 >= 3.7), via dev/harness.py.
 """
@@ -58,11 +74,52 @@ import harness  # noqa: E402  pylint: disable=wrong-import-position
 
 log = harness.log
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _load(name, path):
+    """A module of the addon that needs no Odoo, by its file."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, os.path.join(
+        ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _addon_constant(path, name):
+    """An integer constant of an addon file that imports Odoo."""
+    with open(os.path.join(ROOT, path)) as f:
+        return int(re.search(r'^%s = (\d+)$' % name, f.read(),
+                             re.M).group(1))
+
+
+hostile = _load('coffee_hostile_for_drill', 'emulator/hostile.py')
+REQUEUE_GRACE_SECONDS = _addon_constant('models/queue_job/requeue.py',
+                                        'REQUEUE_GRACE_SECONDS')
 
 FULL = {'faults_n': 20000, 'concurrency_n': 5000, 'webhooks_n': 1000,
-        'bad_n': 3000, 'bad_rate': 0.1, 'timeout': 900}
+        'bad_n': 3000, 'bad_rate': 0.1, 'timeout': 900,
+        'hostile_modes': hostile.MODES, 'hostile_s': 90,
+        'hostile_deliveries': 200, 'hostile_slow': 20}
 QUICK = {'faults_n': 600, 'concurrency_n': 400, 'webhooks_n': 200,
-         'bad_n': 300, 'bad_rate': 0.2, 'timeout': 400}
+         'bad_n': 300, 'bad_rate': 0.2, 'timeout': 400,
+         'hostile_modes': ('redirect', 'huge', 'trickle', 'retry_after:inf',
+                           'html_502', 'json_as_html'),
+         'hostile_s': 20, 'hostile_deliveries': 40, 'hostile_slow': 4}
+# what a message must say for each hostile mode: the machine's deed
+HOSTILE_SAYS = {
+    'redirect': r'HTTP 307, a redirect to',
+    'huge': r'larger than \d+ MiB',
+    'huge_chunked': r'larger than \d+ MiB',
+    'trickle': r'did not answer within',
+    'trickle_body': r'did not answer within',
+    'retry_after': r'request rate limit.*HTTP 429',
+    'html_502': r'HTTP 502.*text/html.*502 Bad Gateway',
+    'json_as_html': r'not JSON .*text/html',
+}
+PASSWORD = 'espresso'
+
 KINDS = {
     '1900': (('coffee.product.product', 'drinks'),
              ('coffee.res.partner', 'cards'),
@@ -270,6 +327,26 @@ class Drill(object):
             % (one_line('exc_info'), self.jobs_of(name), limit))
         return ['%s: %s' % (n, exc.strip()) for n, exc in rows]
 
+    def stuck_jobs(self, where):
+        """Jobs nobody will run: started ones whose run lock is free (their
+        worker is gone; the lock is probed as the requeue cron probes it)
+        or that have no lock, and jobs enqueued for over a minute."""
+        old = ("j.date_started < (now() at time zone 'UTC') - interval "
+               "'%d seconds'" % REQUEUE_GRACE_SECONDS)
+        free = self.odoo.sql(
+            "select count(*) from (select l.id from queue_job_run_lock l "
+            "join queue_job j on j.id = l.job_id where j.state = 'started' "
+            "and %s and %s for update of l skip locked) s" % (old, where))
+        unlocked = self.odoo.sql(
+            "select count(*) from queue_job j where j.state = 'started' and "
+            "%s and %s and not exists (select 1 from queue_job_run_lock l "
+            "where l.job_id = j.id)" % (old, where))
+        enqueued = self.odoo.sql(
+            "select count(*) from queue_job j where j.state = 'enqueued' "
+            "and j.date_enqueued < (now() at time zone 'UTC') - interval "
+            "'60 seconds' and %s" % where)
+        return sum(int(rows[0][0]) for rows in (free, unlocked, enqueued))
+
     # -- faults --------------------------------------------------------------
 
     def faults(self, version):
@@ -298,17 +375,7 @@ class Drill(object):
             requeue['thread'].join(5)
             counters = emu.sim('GET', 'counters')
             emu.sim('POST', 'faults', {'rate': 0})
-            # stuck: started by a worker whose connection is gone, or
-            # enqueued for more than a minute (nobody runs them)
-            stuck = self.odoo.sql(
-                "select count(*) from queue_job j where %s and ("
-                "(state = 'started' and not exists (select 1 from "
-                "pg_stat_activity a where a.pid || '@' || to_char("
-                "a.backend_start at time zone 'UTC', "
-                "'YYYY-MM-DD HH24:MI:SS.US') = j.worker_pg_backend)) or "
-                "(state = 'enqueued' and date_enqueued < (now() at time "
-                "zone 'UTC') - interval '60 seconds'))"
-                % self.jobs_of(name))[0][0]
+            stuck = self.stuck_jobs(self.jobs_of(name))
             in_flight = self.odoo.sql(
                 'select count(*) from queue_job where %s and %s'
                 % (WAITING, self.jobs_of(name)))[0][0]
@@ -341,7 +408,30 @@ class Drill(object):
             ])
             self.odoo.call('coffee.backend', 'write',
                            [[backend_id], {'active': False}])
+        res['clean_s'] = self.clean_import(version)
+        res['fault_cost'] = (round(res['converge_s'] / res['clean_s'], 2)
+                             if res['converge_s'] and res['clean_s']
+                             else None)
         return res
+
+    def clean_import(self, version):
+        """The seconds of the same import (same data, same Odoo) without
+        faults nor a killed worker: what ``converge_s`` is compared to."""
+        n = self.sizes['faults_n']
+        name = 'drill-clean-%s' % version
+        log('faults %s: the same import without faults' % version)
+        with harness.Emulator(version, data='scale:%d' % n) as emu:
+            backend_id = self.backend(name, version, emu)
+            self.odoo.call('coffee.backend', 'action_test_connection',
+                           [[backend_id]])
+            started = time.time()
+            self.import_all(backend_id)
+            seconds, __, __ = self.converge(
+                version, emu, backend_id, name,
+                timeout=self.sizes['timeout'], started=started)
+            self.odoo.call('coffee.backend', 'write',
+                           [[backend_id], {'active': False}])
+        return round(seconds, 1) if seconds else None
 
     # -- webhooks ------------------------------------------------------------
 
@@ -607,6 +697,251 @@ class Drill(object):
             self.odoo.call('coffee.backend', 'write',
                            [[backend_id], {'active': False}])
 
+    # -- hostile machines ------------------------------------------------------
+
+    def hostile(self):
+        """Backends on hostile machines (emulator/hostile.py) and a healthy
+        one, Test Connection and imports on all of them, and oversized or
+        slow webhook deliveries to Odoo's own port, for ``hostile_s``."""
+        modes = self.sizes['hostile_modes']
+        log('hostile: %d modes x 2 versions for %d s, %d webhook '
+            'deliveries' % (len(modes), self.sizes['hostile_s'],
+                            self.sizes['hostile_deliveries']))
+        listener = hostile.Listener().start()
+        machines = []
+        sampler = harness.RssSampler(self.odoo).start()
+        try:
+            for version in ('1900', '2900'):
+                for mode in modes:
+                    machine = hostile.HostileMachine(
+                        mode, target=listener.url).start()
+                    # no name is the start of another (jobs_of)
+                    name = 'drill-hostile-%s-%s' % (mode, version)
+                    machines.append((version, mode, machine, name,
+                                     self.backend(name, version, machine)))
+            with harness.Emulator('2900', data='scale:200',
+                                  rate_limit=1000) as emu:
+                res = self._hostile_run(machines, emu)
+        finally:
+            peak = sampler.stop()
+            for __, __, machine, __, __ in machines:
+                machine.stop()
+            listener.stop()
+        leaked = [seen for seen in listener.seen
+                  if PASSWORD.encode() in seen['body']
+                  or any(PASSWORD in value or 'Basic ' in value
+                         for value in seen['headers'].values())]
+        res.update([
+            ('credentials_leaked', len(leaked)),
+            ('listener_requests', len(listener.seen)),
+            ('worker_peak_rss_mb', round(peak, 1)),
+        ])
+        order = ('credentials_leaked', 'stuck_jobs', 'worker_peak_rss_mb',
+                 'channel_blocked_s', 'unexplained', 'oversized_accepted',
+                 'odoo_answering')
+        return collections.OrderedDict(
+            [(k, res[k]) for k in order]
+            + [(k, v) for k, v in res.items() if k not in order])
+
+    def _hostile_run(self, machines, emu):
+        healthy = self.backend('drill-hostile-healthy', '2900', emu)
+        self.odoo.call('coffee.backend', 'action_test_connection',
+                       [[healthy]])
+        connection = {}
+        begin = time.time()
+        for version, mode, __, name, backend_id in machines:
+            started = time.time()
+            try:
+                self.odoo.call('coffee.backend', 'action_test_connection',
+                               [[backend_id]], timeout=120)
+                said = 'connected'
+            except harness.OdooError as exc:
+                said = str(exc)
+            connection[name] = (said, round(time.time() - started, 1))
+        test_connection_max_s = max(s for __, s in connection.values())
+        watch = self.watch_channel()
+        for __, __, __, __, backend_id in machines:
+            self.import_all(backend_id)
+        deliveries = self.bad_deliveries(healthy)
+        # the healthy machine's imports, again and again: how long does a
+        # coffee job wait for a place while the hostile ones are tried?
+        while time.time() - begin < self.sizes['hostile_s']:
+            self.import_all(healthy)
+            time.sleep(5)
+        deliveries['thread'].join()
+        hostile_jobs = "name like '%% drill-hostile-%%' and not (%s)" % (
+            self.jobs_of('drill-hostile-healthy'))
+        # every hostile job tried once at least, none running: then their
+        # messages are read
+        deadline = time.time() + 180
+        while time.time() < deadline and self.odoo.sql(
+                "select 1 from queue_job where %s and (state in ("
+                "'started', 'enqueued') or (state = 'pending' and retry = 0))"
+                " limit 1" % hostile_jobs):
+            time.sleep(1)
+        self.odoo.wait_jobs(timeout=300,
+                            where=self.jobs_of('drill-hostile-healthy'))
+        watch['stop'].set()
+        watch['thread'].join()
+        explained = {}
+        unexplained = []
+        for version, mode, __, name, backend_id in machines:
+            pattern = HOSTILE_SAYS[mode.split(':')[0]]
+            texts = [connection[name][0]] + [r[0] for r in self.odoo.sql(
+                "select %s || ' ' || %s from queue_job where %s and "
+                "(state = 'failed' or (state = 'pending' and retry > 0))"
+                % (one_line('exc_info'), one_line('result'),
+                   self.jobs_of(name)))]
+            tried = int(self.odoo.sql(
+                "select count(*) from queue_job where %s and (retry > 0 or "
+                "state in ('failed', 'done'))" % self.jobs_of(name))[0][0])
+            bad = [t for t in texts if not re.search(pattern, t, re.S)]
+            explained[name] = {'messages': len(texts), 'jobs_tried': tried,
+                               'unexplained': len(bad)}
+            if bad or not tried:
+                unexplained.append((name, (bad or ['no job tried'])[0][-300:]))
+        stuck = self.stuck_jobs("name like '%% drill-hostile-%%'")
+        healthy_wait = self.odoo.sql(
+            "select coalesce(max(extract(epoch from date_started - "
+            "greatest(date_created, coalesce(eta, date_created)))), 0) "
+            "from queue_job where channel like 'root.coffee%%' and "
+            "date_started is not null and %s"
+            % self.jobs_of('drill-hostile-healthy'))[0][0]
+        # the hostile backends go, their jobs waiting for a retry too
+        self.odoo.call('coffee.backend', 'write',
+                       [[m[4] for m in machines], {'active': False}])
+        self.odoo.sql(
+            "update queue_job set state = 'done', result = 'cancelled by "
+            "the drill' where state = 'pending' and %s" % hostile_jobs)
+        try:
+            with _OPENER.open(self.odoo.url + '/web/login', timeout=30) as r:
+                answering = r.status == 200
+        except OSError:
+            answering = False
+        return collections.OrderedDict([
+            ('stuck_jobs', stuck),
+            ('channel_blocked_s', round(watch['blocked_s'], 1)),
+            ('healthy_wait_max_s', round(float(healthy_wait), 1)),
+            ('unexplained', len(unexplained)),
+            ('oversized_accepted', deliveries['accepted']),
+            ('odoo_answering', answering),
+            ('test_connection_max_s', test_connection_max_s),
+            ('deliveries', deliveries['statuses']),
+            ('backends', len(machines)),
+            ('unexplained_sample', unexplained[:5]),
+            ('by_backend', explained),
+            ('healthy_jobs', self.job_counts('drill-hostile-healthy')),
+        ])
+
+    def watch_channel(self, every=1.0):
+        """In a thread: the longest time no coffee job could start, that
+        is, jobs were ready to run in ``root.coffee`` and none started
+        since the oldest of them became ready (or since the last start)."""
+        out = {'blocked_s': 0.0, 'stop': threading.Event()}
+        query = (
+            "with ready as (select min(case when state = 'enqueued' then "
+            "date_enqueued else greatest(date_created, coalesce(eta, "
+            "date_created)) end) as since from queue_job where channel "
+            "like 'root.coffee%%' and (state = 'enqueued' or (state = "
+            "'pending' and coalesce(eta, date_created) <= now() at time "
+            "zone 'UTC'))), started as (select max(date_started) as last "
+            "from queue_job where channel like 'root.coffee%%') "
+            "select coalesce(extract(epoch from (now() at time zone 'UTC') "
+            "- greatest(ready.since, started.last)), 0) from ready, started "
+            "where ready.since is not null")
+
+        def run():
+            while not out['stop'].wait(every):
+                rows = self.odoo.sql(query)
+                if rows:
+                    out['blocked_s'] = max(out['blocked_s'],
+                                           float(rows[0][0]))
+
+        out['thread'] = threading.Thread(target=run, daemon=True)
+        out['thread'].start()
+        return out
+
+    def bad_deliveries(self, backend_id):
+        """In a thread: oversized deliveries (by Content-Length, chunked)
+        and slow ones (a byte a second) to Odoo's own port."""
+        n = self.sizes['hostile_deliveries']
+        slow = self.sizes['hostile_slow']
+        kinds = ['slow'] * slow + [
+            'length' if i % 2 else 'chunked' for i in range(n - slow)]
+        random.Random(SEED).shuffle(kinds)
+        out = {'statuses': collections.Counter(), 'accepted': 0}
+        lock = threading.Lock()
+        todo = collections.deque(kinds)
+
+        def send():
+            while True:
+                try:
+                    kind = todo.popleft()
+                except IndexError:
+                    return
+                status = self._bad_delivery(backend_id, kind)
+                with lock:
+                    out['statuses']['%s %s' % (kind, status)] += 1
+                    if isinstance(status, int) and 200 <= status < 300:
+                        out['accepted'] += 1
+
+        threads = [threading.Thread(target=send) for __ in range(3)]
+        for th in threads:
+            th.start()
+
+        def join():
+            for th in threads:
+                th.join()
+            out['statuses'] = dict(out['statuses'])
+
+        out['thread'] = threading.Thread(target=join)
+        out['thread'].start()
+        return out
+
+    def _bad_delivery(self, backend_id, kind):
+        """One delivery over a socket of its own; the status answered, or
+        what became of the connection."""
+        import socket
+        path = '/connector_coffee/webhook/%d' % backend_id
+        head = ('POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n'
+                'Content-Type: application/json\r\nX-Coffee-Event: '
+                'brew.completed\r\nX-Coffee-Signature: t=1,v1=00\r\n'
+                % (path, self.odoo.port))
+        size = 4 * 1024 * 1024
+        if kind == 'length':
+            head += 'Content-Length: %d\r\n\r\n' % size
+        elif kind == 'chunked':
+            head += 'Transfer-Encoding: chunked\r\n\r\n'
+        else:
+            head += 'Content-Length: 200\r\n\r\n'
+        sock = socket.create_connection(('127.0.0.1', self.odoo.port),
+                                        timeout=60)
+        try:
+            sock.sendall(head.encode('ascii'))
+            piece = b'x' * 16384
+            try:
+                if kind == 'length':
+                    for __ in range(size // len(piece)):
+                        sock.sendall(piece)
+                elif kind == 'chunked':
+                    for __ in range(size // len(piece)):
+                        sock.sendall(b'%x\r\n%s\r\n' % (len(piece), piece))
+                    sock.sendall(b'0\r\n\r\n')
+                else:
+                    for __ in range(200):
+                        sock.sendall(b'x')
+                        time.sleep(1)
+            except OSError:
+                pass  # refused before the end: what should happen
+            try:
+                answer = sock.recv(4096)
+            except OSError as exc:
+                return type(exc).__name__
+            match = re.match(rb'HTTP/1\.[01] (\d{3})', answer)
+            return int(match.group(1)) if match else 'closed'
+        finally:
+            sock.close()
+
     # -- bad input -------------------------------------------------------------
 
     def bad_input(self, version):
@@ -766,8 +1101,9 @@ class Drill(object):
 
     FIELDS = {
         'faults': ('records', 'lost', 'extra', 'duplicates', 'stuck_jobs',
-                   'converge_s', 'import_all_rounds', 'requeued_jobs',
-                   'requeue_s', 'job_retries'),
+                   'converge_s', 'clean_s', 'fault_cost',
+                   'import_all_rounds', 'requeued_jobs', 'requeue_s',
+                   'job_retries'),
         'concurrency': ('records', 'duplicates', 'deadlocks_failed',
                         'failed_jobs', 'lost', 'converge_s',
                         'import_all_rounds'),
@@ -776,6 +1112,10 @@ class Drill(object):
         'bad_input': ('records', 'served_bad', 'unexplained',
                       'half_written', 'bad_but_imported_intact',
                       'good_not_imported_unexplained', 'duplicates'),
+        'hostile': ('credentials_leaked', 'stuck_jobs', 'worker_peak_rss_mb',
+                    'channel_blocked_s', 'unexplained', 'oversized_accepted',
+                    'odoo_answering', 'healthy_wait_max_s',
+                    'test_connection_max_s'),
     }
 
     def print_row(self, section, res, label=None):
@@ -816,7 +1156,7 @@ def main(argv=None):
     parser.add_argument('--json', metavar='PATH',
                         help='write the figures to PATH')
     parser.add_argument('--only', default='faults,concurrency,webhooks,'
-                        'bad_input', help='comma-separated sections')
+                        'bad_input,hostile', help='comma-separated sections')
     parser.add_argument('--keep', action='store_true',
                         help='keep the database and the Odoo run directory')
     args = parser.parse_args(argv)
@@ -864,6 +1204,10 @@ def main(argv=None):
             for version in ('1900', '2900') if threads else ():
                 results['faults'][version] = out.get(version)
                 drill.print_row('faults', out.get(version) or {}, version)
+            if 'hostile' in only:
+                # after the others: their figures stay those of before
+                results['hostile'] = drill.hostile()
+                drill.print_row('hostile', results['hostile'])
             if args.keep:
                 log('kept: database %s, run directory %s'
                     % (odoo.db, odoo.run_dir))

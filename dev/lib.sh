@@ -221,7 +221,8 @@ ensure_postgres() {
     # Reuses a running server (the default socket, or PGHOST/PGPORT); else
     # starts the machine's Debian cluster. Sets PG_STARTED to the cluster it
     # started ("15 main"), so stop_postgres stops only that. Then makes sure
-    # a role for the current user exists that may create databases.
+    # a role for the current user exists that may create databases and
+    # roles.
     PG_STARTED=
     if ! pg_isready -q 2>/dev/null; then
         command -v pg_lsclusters >/dev/null || die "PostgreSQL is not running and pg_lsclusters is missing: install postgresql (apt-get install postgresql) or point PGHOST/PGPORT at a running server."
@@ -248,9 +249,18 @@ ensure_postgres() {
         local me
         me=$(id -un)
         [ "$(id -u)" = 0 ] || die "cannot connect to PostgreSQL as role '$me': create it (sudo -u postgres createuser --createdb $me)."
-        say "==> creating the PostgreSQL role '$me' (may create databases)"
-        runuser -u postgres -- psql -q -d postgres -c "CREATE ROLE \"$me\" LOGIN CREATEDB" \
+        say "==> creating the PostgreSQL role '$me' (may create databases and roles)"
+        runuser -u postgres -- psql -q -d postgres -c "CREATE ROLE \"$me\" LOGIN CREATEDB CREATEROLE" \
             || die "could not create the PostgreSQL role '$me'"
+    fi
+    # the stuck-job test runs a worker connected as a role of its own
+    if [ "$(psql -d postgres -tAc 'select rolcreaterole or rolsuper from pg_roles where rolname = current_user')" != t ]; then
+        local role
+        role=$(psql -d postgres -tAc 'select current_user')
+        [ "$(id -u)" = 0 ] || die "the PostgreSQL role '$role' may not create roles, which the tests need: sudo -u postgres psql -c 'ALTER ROLE \"$role\" CREATEROLE'"
+        say "==> letting the PostgreSQL role '$role' create roles (for the tests)"
+        runuser -u postgres -- psql -q -d postgres -c "ALTER ROLE \"$role\" CREATEROLE" \
+            || die "could not let the PostgreSQL role '$role' create roles"
     fi
 }
 

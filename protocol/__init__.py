@@ -6,7 +6,7 @@ Knows nothing of Odoo, so it can be tested against the emulator alone and
 reasoned about from the vendor reference only.
 """
 
-from .base import DEFAULT_TIMEOUT, BaseClient
+from .base import DEFAULT_TIMEOUT, MAX_JSON_BYTES, BaseClient
 from .csvlog import (
     LOG_CSV_COLUMNS,
     MAX_LOG_FILE_BYTES,
@@ -64,7 +64,7 @@ __all__ = [
     'CoffeeProtocolError', 'CoffeeServerError', 'CoffeeSignatureError',
     'CoffeeTimeout', 'CoffeeValidationError', 'CoffeeWrongVersion',
     'CsvHeaderError', 'CsvLine', 'DEFAULT_TIMEOUT', 'LOG_CSV_COLUMNS',
-    'MAX_LOG_FILE_BYTES',
+    'MAX_JSON_BYTES', 'MAX_LOG_FILE_BYTES',
     'SIGNATURE_HEADER', 'clear_token_cache', 'client_class',
     'format_local_timestamp', 'format_utc_timestamp', 'parse_log_csv',
     'sign', 'signature_header', 'verify_signature',

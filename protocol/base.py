@@ -9,10 +9,16 @@ credentials: only method, path, status and duration, at debug level.
 """
 
 import logging
+import math
+import re
+import socket
+import threading
 import time
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import (
     CoffeeAuthError,
@@ -34,8 +40,23 @@ from .errors import (
 
 _logger = logging.getLogger(__name__)
 
+#: (seconds to connect, seconds for the whole exchange: connect, headers
+#: and body)
 DEFAULT_TIMEOUT = (5, 30)
 MIN_REDACTED_LENGTH = 4
+#: the largest JSON answer read; a larger one is refused
+MAX_JSON_BYTES = 16 * 1024 * 1024
+#: bytes read from the network at a time
+READ_CHUNK_BYTES = 64 * 1024
+#: a machine's Retry-After is kept within these bounds (seconds)
+MIN_RETRY_AFTER = 1
+MAX_RETRY_AFTER = 3600
+#: how much of an unexpected answer a message quotes
+QUOTED_BODY_CHARS = 80
+#: delay-seconds of HTTP, with the decimals some firmwares send
+RETRY_AFTER_RE = re.compile(r'^[0-9]+(\.[0-9]+)?$')
+JSON_CONTENT_TYPE_RE = re.compile(
+    r'^\s*application/([\w.+-]+\+)?json\s*(;|$)', re.I)
 
 #: what the documented machine error codes mean, for messages
 MACHINE_ERROR_TEXTS = {
@@ -65,18 +86,107 @@ def strip_userinfo(location):
 def parse_retry_after(value):
     """Seconds from a ``Retry-After`` header, or None when absent/unreadable.
 
-    The machines send whole seconds; an HTTP date (allowed by HTTP, not used
-    by the machines) is not worth a date parser here and gives None.
+    Only plain seconds are read ('inf', '1e12', '-5' or 'soon' are not
+    seconds: absent), and they are clamped to between MIN_RETRY_AFTER and
+    MAX_RETRY_AFTER: a job must neither retry at once in a loop nor be
+    postponed to a date the job queue cannot store. An HTTP date (allowed
+    by HTTP, not used by the machines) is not worth a date parser here and
+    gives None.
     """
-    if value is None:
+    if not isinstance(value, str) or not RETRY_AFTER_RE.match(value.strip()):
         return None
-    try:
-        seconds = float(value.strip())
-    except (AttributeError, ValueError):
+    seconds = float(value.strip())
+    if not math.isfinite(seconds):
         return None
-    if seconds != seconds or seconds < 0:  # NaN or negative
-        return None
+    seconds = min(max(seconds, MIN_RETRY_AFTER), MAX_RETRY_AFTER)
     return int(seconds) if seconds == int(seconds) else seconds
+
+
+class _Watchdog(object):
+    """Ends an exchange at its deadline, whatever the machine sends.
+
+    A socket timeout counts per read: a machine sending a byte a second
+    never reaches it. The watchdog shuts the connection's socket down at
+    the deadline instead, which ends any read in progress.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.fired = False
+        self._connections = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def remaining(self):
+        return self.deadline - time.monotonic()
+
+    def watch(self, connection):
+        with self._lock:
+            self._connections.append(connection)
+            fired = self.fired
+        if fired:
+            self._shut(connection)
+
+    def _fire(self):
+        with self._lock:
+            self.fired = True
+            connections = list(self._connections)
+        for connection in connections:
+            self._shut(connection)
+
+    @staticmethod
+    def _shut(connection):
+        sock = getattr(connection, 'sock', None)
+        if sock is None:
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError as err:  # closed meanwhile: nothing left to end
+            _logger.debug('watchdog: %s', err)
+
+    def __enter__(self):
+        _CURRENT.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        _CURRENT.watchdog = None
+        return False
+
+
+#: the watchdog of the exchange this thread is in (a client is used by one
+#: thread at a time)
+_CURRENT = threading.local()
+
+
+def _watch_connection(connection):
+    watchdog = getattr(_CURRENT, 'watchdog', None)
+    if watchdog is not None:
+        watchdog.watch(connection)
+    return connection
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    def _get_conn(self, timeout=None):
+        return _watch_connection(super()._get_conn(timeout=timeout))
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout=None):
+        return _watch_connection(super()._get_conn(timeout=timeout))
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """Connections the exchange's watchdog can end; never a retry."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        result = super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            'http': _WatchedHTTPPool, 'https': _WatchedHTTPSPool}
+        return result
 
 
 def _is_read_timeout(exc):
@@ -109,6 +219,9 @@ class BaseClient(object):
         self.location = location.rstrip('/')
         self.timeout = timeout
         self.session = requests.Session()
+        adapter = _WatchedAdapter()
+        self.session.mount('http://', adapter)
+        self.session.mount('https://', adapter)
 
     # -- life cycle -------------------------------------------------------
 
@@ -206,25 +319,91 @@ class BaseClient(object):
     def _url(self, path):
         return self.location + path
 
-    def _send(self, method, path, params=None, json=None, headers=None):
-        """One HTTP exchange; returns the response whatever its status.
+    def _send(self, method, path, params=None, json=None, headers=None,
+              max_bytes=MAX_JSON_BYTES):
+        """One HTTP exchange; returns the response, body read, whatever its
+        status.
 
-        Transport failures become CoffeeConnectionError / CoffeeTimeout.
+        Nothing of the machine is trusted: no redirect is followed (a 3xx
+        is an error naming where it pointed: following it would send the
+        request, credentials included, to another host), the body is read
+        up to ``max_bytes`` and refused above, and the whole exchange ends
+        at one deadline. Transport failures become CoffeeConnectionError /
+        CoffeeTimeout.
         """
         started = time.monotonic()
-        try:
-            response = self.session.request(
-                method, self._url(path), params=params, json=json,
-                headers=headers, timeout=self.timeout)
-        except requests.exceptions.RequestException as exc:
-            elapsed = (time.monotonic() - started) * 1000
-            _logger.debug('%s %s %s -> %s (%d ms)', self.model_name,
-                          method, path, type(exc).__name__, elapsed)
-            raise self._transport_error(exc) from None
+        connect, total = self._timeouts()
+        with _Watchdog(total) as watchdog:
+            try:
+                response = self.session.request(
+                    method, self._url(path), params=params, json=json,
+                    headers=headers, allow_redirects=False, stream=True,
+                    timeout=(min(connect, total), total))
+                try:
+                    self._read_body(response, method, path, max_bytes,
+                                    watchdog)
+                finally:
+                    response.close()
+            except requests.exceptions.RequestException as exc:
+                elapsed = (time.monotonic() - started) * 1000
+                _logger.debug('%s %s %s -> %s (%d ms)', self.model_name,
+                              method, path, type(exc).__name__, elapsed)
+                if watchdog.fired:
+                    raise self._deadline_error(total) from None
+                raise self._transport_error(exc) from None
         elapsed = (time.monotonic() - started) * 1000
         _logger.debug('%s %s %s -> %s (%d ms)', self.model_name, method,
                       path, response.status_code, elapsed)
+        if 300 <= response.status_code < 400:
+            raise self._redirect_error(response, method, path)
         return response
+
+    def _read_body(self, response, method, path, max_bytes, watchdog):
+        """Read the body in chunks, at most ``max_bytes`` of it."""
+        declared = response.headers.get('Content-Length')
+        if declared and declared.strip().isdigit() \
+                and int(declared) > max_bytes:
+            raise self._too_large_error(method, path, max_bytes,
+                                        response.status_code)
+        chunks = []
+        size = 0
+        for chunk in response.iter_content(READ_CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                raise self._too_large_error(method, path, max_bytes,
+                                            response.status_code)
+            chunks.append(chunk)
+            if watchdog.fired or watchdog.remaining() <= 0:
+                raise self._deadline_error(watchdog.seconds)
+        if watchdog.fired:
+            raise self._deadline_error(watchdog.seconds)
+        # what requests keeps of a body it read itself
+        response._content = b''.join(chunks)
+        response._content_consumed = True
+
+    def _too_large_error(self, method, path, max_bytes, status):
+        return self._error(
+            CoffeeProtocolError,
+            '%s %s answered HTTP %s with a body larger than %s; refused '
+            'unread' % (method, path, status, _size_text(max_bytes)),
+            status=status)
+
+    def _deadline_error(self, seconds):
+        return self._error(
+            CoffeeTimeout,
+            'the machine did not answer within %s s (the whole answer, '
+            'however slowly it came)' % seconds)
+
+    def _redirect_error(self, response, method, path):
+        location = strip_userinfo(response.headers.get('Location') or '')
+        return self._error(
+            CoffeeProtocolError,
+            '%s %s answered HTTP %s, a redirect to %s; redirects are not '
+            'followed (they would carry the request to another address): '
+            'set the machine\'s own address as its location'
+            % (method, path, response.status_code,
+               _quote_text(location) if location else 'nowhere'),
+            status=response.status_code)
 
     def _transport_error(self, exc):
         """Map a requests exception to ours, with a sentence for a person."""
@@ -269,17 +448,25 @@ class BaseClient(object):
     # -- reading answers --------------------------------------------------
 
     def _decode_json(self, response, method, path):
-        """The JSON body, or CoffeeProtocolError saying what came instead."""
-        try:
-            return response.json()
-        except ValueError:
-            content_type = response.headers.get('Content-Type') or 'none'
+        """The JSON body, or CoffeeProtocolError saying what came instead.
+
+        A body is JSON when the machine says so (``application/json``) and
+        it parses: an HTML page of a proxy or a router is named as such.
+        """
+        content_type = response.headers.get('Content-Type')
+        body = _json_or_none(response) \
+            if _is_json_type(content_type) else None
+        if body is None:
             raise self._error(
                 CoffeeProtocolError,
                 '%s %s answered HTTP %s with a body that is not JSON '
-                '(content type %s); is the URL that of the machine\'s API?'
-                % (method, path, response.status_code, content_type),
-                status=response.status_code) from None
+                '(content type %s, starting %s); is the URL that of the '
+                'machine\'s API?' % (
+                    method, path, response.status_code,
+                    _quote_text(content_type or 'none'),
+                    _first_chars(response.content)),
+                status=response.status_code)
+        return body
 
     def _expect_dict(self, body, method, path, keys=()):
         """Check the body is an object holding ``keys``."""
@@ -313,10 +500,10 @@ class BaseClient(object):
         raise NotImplementedError
 
     def _json_or_none(self, response):
-        try:
-            return response.json()
-        except ValueError:
+        """The JSON of a JSON answer, or None."""
+        if not _is_json_type(response.headers.get('Content-Type')):
             return None
+        return _json_or_none(response)
 
     def _status_error(self, response, method, path, code, text):
         status = response.status_code
@@ -374,11 +561,22 @@ class BaseClient(object):
             return self._error(
                 CoffeeServerError,
                 '%s %s: the machine failed (HTTP %s)%s'
-                % (method, path, status, machine_says), **common)
+                % (method, path, status,
+                   machine_says or self._not_json_says(response)),
+                **common)
         return self._error(
             CoffeeError,
             '%s %s: unexpected answer HTTP %s%s'
-            % (method, path, status, machine_says), **common)
+            % (method, path, status,
+               machine_says or self._not_json_says(response)), **common)
+
+    def _not_json_says(self, response):
+        """What an error answer that is not the machine's JSON holds."""
+        if self._json_or_none(response) is not None:
+            return ''
+        return '; it sent %s content starting %s' % (
+            _quote_text(response.headers.get('Content-Type') or 'untyped'),
+            _first_chars(response.content))
 
     def _service_unavailable(self, code, text, common):
         """503: overload or machine in error state (overridden per version)."""
@@ -402,10 +600,11 @@ class BaseClient(object):
         """API path from parts that the caller has already quoted."""
         return self.api_prefix + ''.join('/' + part for part in parts)
 
-    def _call(self, method, path, params=None, json=None, headers=None):
+    def _call(self, method, path, params=None, json=None, headers=None,
+              max_bytes=MAX_JSON_BYTES):
         """Send, raise on error status, return the response."""
         response = self._send(method, path, params=params, json=json,
-                              headers=headers)
+                              headers=headers, max_bytes=max_bytes)
         return self._check_status(response, method, path)
 
     def _json_call(self, method, path, params=None, json=None, headers=None,
@@ -415,6 +614,40 @@ class BaseClient(object):
                               headers=headers)
         body = self._decode_json(response, method, path)
         return self._expect_dict(body, method, path, keys=keys)
+
+
+def _is_json_type(content_type):
+    return bool(content_type) and bool(
+        JSON_CONTENT_TYPE_RE.match(content_type))
+
+
+def _json_or_none(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _quote_text(text):
+    """``text`` quoted, cut, on one line: a machine's words in a message."""
+    text = str(text)
+    if len(text) > QUOTED_BODY_CHARS:
+        text = text[:QUOTED_BODY_CHARS] + '...'
+    return repr(text)
+
+
+def _first_chars(content):
+    """The start of a body, for a person: an HTML page reads as such."""
+    if not content:
+        return "'' (an empty body)"
+    text = content[:QUOTED_BODY_CHARS * 4].decode('utf-8', 'replace')
+    return _quote_text(' '.join(text.split()))
+
+
+def _size_text(size):
+    if size >= 1024 * 1024 and not size % (1024 * 1024):
+        return '%d MiB' % (size // (1024 * 1024))
+    return '%d bytes' % size
 
 
 def _short_reason(exc):

@@ -18,7 +18,8 @@ LOG_CSV_COLUMNS = ('log_no', 'drink_no', 'card_no', 'price_cents', 'ts',
 LOG_CSV_DELIMITER = ';'
 LOG_RESULTS = ('ok', 'aborted', 'running')
 MAX_CARD_NO_LENGTH = 10
-# a log file is a few MiB a year; a larger one is not the machine's
+#: the largest log file read, from the machine or from a person (a log
+#: file is a few MiB a year; a larger one is not the machine's)
 MAX_LOG_FILE_BYTES = 20 * 2 ** 20
 # a log line is some 60 characters; a longer one is damaged, not read
 MAX_LINE_LENGTH = 500

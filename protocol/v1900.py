@@ -11,6 +11,7 @@ import datetime
 from requests.auth import HTTPBasicAuth
 
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
+from .csvlog import MAX_LOG_FILE_BYTES
 from .errors import CoffeeBusy, CoffeeProtocolError
 
 RESOURCES_1900 = ('drinks', 'cards', 'log')
@@ -186,7 +187,8 @@ class Coffee1900Client(BaseClient):
         if since is not None:
             params['modified_after'] = since
         path = self._path('log.csv')
-        response = self._call('GET', path, params=params)
+        response = self._call('GET', path, params=params,
+                              max_bytes=MAX_LOG_FILE_BYTES)
         try:
             # the machine says UTF-8; do not let requests guess latin-1
             return response.content.decode('utf-8')

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 
-from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
+from .base import DEFAULT_TIMEOUT, MAX_JSON_BYTES, BaseClient, quote_path_part
 from .errors import CoffeeAuthError, CoffeeProtocolError, CoffeeServerError
 
 RESOURCES_2900 = ('beverages', 'consumers', 'brews')
@@ -185,20 +185,23 @@ class Coffee2900Client(BaseClient):
             return body['error'].get('code')
         return None
 
-    def _call(self, method, path, params=None, json=None, headers=None):
+    def _call(self, method, path, params=None, json=None, headers=None,
+              max_bytes=MAX_JSON_BYTES):
         """Send with the Bearer token; on ``token_expired`` renew it once."""
         if path == self._path('auth', 'token'):
             return super()._call(method, path, params=params, json=json,
-                                 headers=headers)
+                                 headers=headers, max_bytes=max_bytes)
         token = self._get_token()
         response = self._send(method, path, params=params, json=json,
-                              headers=self._with_token(headers, token))
+                              headers=self._with_token(headers, token),
+                              max_bytes=max_bytes)
         if (response.status_code == 401
                 and self._error_code(response) == 'token_expired'):
             self._forget_token(token)
             token = self._get_token()
             response = self._send(method, path, params=params, json=json,
-                                  headers=self._with_token(headers, token))
+                                  headers=self._with_token(headers, token),
+                                  max_bytes=max_bytes)
             if (response.status_code == 401
                     and self._error_code(response) == 'token_expired'):
                 self._forget_token(token)

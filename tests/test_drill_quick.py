@@ -46,3 +46,8 @@ def test_drill_quick():
     for key in ('forged_accepted', 'stale_accepted', 'imported_twice'):
         assert webhooks[key] == 0, (key, report)
     assert webhooks['new_accepted'] == webhooks['sent']['new'], report
+    hostile = figures['hostile']
+    for key in ('credentials_leaked', 'stuck_jobs', 'unexplained',
+                'oversized_accepted'):
+        assert hostile[key] == 0, (key, report)
+    assert hostile['odoo_answering'] is True, report

@@ -1,11 +1,13 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""A job whose worker died is requeued; a re-run import changes nothing.
+"""A job whose worker died is requeued, one whose worker lives is not; a
+re-run import changes nothing.
 
-The worker is a real process: it loads the registry, starts jobs the way
-``/queue_job/runjob`` does (written ``started`` and committed), begins
-their work, and is killed with SIGKILL. The jobs live in committed
-transactions of their own, removed after each test.
+The worker is a real process: it loads the registry, runs a job the way
+``/queue_job/runjob`` does (written ``started`` and committed, then
+performed), works long, and is killed with SIGKILL; one connects as
+another PostgreSQL role. The jobs live in committed transactions of their
+own, removed after each test.
 """
 import os
 import select
@@ -19,39 +21,48 @@ import odoo
 
 from odoo.addons.component.tests.common import TransactionComponentCase
 
+from ..models.queue_job.requeue import REQUEUE_GRACE_SECONDS
 from .common import CoffeeEmulatorCase
 
 WORKER = textwrap.dedent('''
     import sys, time
     import odoo
     from odoo.addons.queue_job.job import Job
-    conf, db, marker = sys.argv[1:4]
-    uuids = sys.argv[4:]
+    conf, db, marker, uuid = sys.argv[1:5]
     odoo.tools.config.parse_config(['-c', conf, '-d', db,
-                                    '--log-level=warn'])
-    with odoo.api.Environment.manage():
-        registry = odoo.registry(db)
-        cr = registry.cursor()
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        for uuid in uuids:
-            job = Job.load(env, uuid)
-            job.set_started()
-            job.store()
-        cr.commit()
-        # the work of the jobs, never committed
-        env['res.partner'].create({'name': marker})
-        env.cr.execute('SELECT 1')
+                                    '--log-level=warn'] + sys.argv[5:])
+
+    def _webhook_machine_alert(self, *args, **kwargs):
+        """The job's long work, never committed."""
+        self.env['res.partner'].create({'name': marker})
+        self.env.cr.execute('SELECT 1')
         print('working', flush=True)
         time.sleep(600)
+
+    with odoo.api.Environment.manage():
+        registry = odoo.registry(db)
+        # the job's method, made long in this process only
+        registry['coffee.backend']._webhook_machine_alert = \
+            _webhook_machine_alert
+        cr = registry.cursor()
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        # what /queue_job/runjob does
+        job = Job.load(env, uuid)
+        job.set_started()
+        job.store()
+        cr.commit()
+        job.perform()
 ''')
 
 
 class TestStuckJobs(TransactionComponentCase):
     """Jobs committed for other connections to see, removed after.
 
-    The worker process loads the registry of the database: under Odoo's
-    runner, that is after the addon is installed (post_install), not while
-    it is being installed.
+    Each job runs in a worker process of its own, as /queue_job/runjob
+    runs it (written started and committed, then performed), and works
+    long. The worker process loads the registry of the database: under
+    Odoo's runner, that is after the addon is installed (post_install),
+    not while it is being installed.
     """
 
     at_install = False
@@ -63,24 +74,25 @@ class TestStuckJobs(TransactionComponentCase):
         self.registry_ = odoo.registry(self.db)
         self.uuids = []
         self.addCleanup(self._remove_jobs)
-        self.worker = None
-        self.addCleanup(self._kill_worker)
+        self.workers = []
+        self.addCleanup(self._kill_workers)
 
     def _remove_jobs(self):
         with self.registry_.cursor() as cr:
             cr.execute('DELETE FROM queue_job WHERE uuid IN %s',
                        (tuple(self.uuids) or ('',),))
 
-    def _kill_worker(self):
-        if self.worker and self.worker.poll() is None:
-            self.worker.kill()
-            self.worker.wait(10)
+    def _kill_workers(self):
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(10)
 
     def _env(self, cr):
         return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
 
     def _queue_job(self, max_retries=None):
-        """A committed pending job (an alert job of the demo 1900)."""
+        """A committed pending job (an alert job of the demo 2900)."""
         with self.registry_.cursor() as cr:
             env = self._env(cr)
             backend = env.ref('connector_coffee.coffee_backend_demo_2900')
@@ -92,10 +104,10 @@ class TestStuckJobs(TransactionComponentCase):
             return delayed.uuid
 
     def _jobs(self):
-        """uuid: (state, retry, result, exc_info, worker connection)."""
+        """uuid: (state, retry, result, exc_info)."""
         with self.registry_.cursor() as cr:
-            cr.execute('SELECT uuid, state, retry, result, exc_info, '
-                       'worker_pg_backend FROM queue_job WHERE uuid IN %s',
+            cr.execute('SELECT uuid, state, retry, result, exc_info '
+                       'FROM queue_job WHERE uuid IN %s',
                        (tuple(self.uuids),))
             return {row[0]: row[1:] for row in cr.fetchall()}
 
@@ -103,43 +115,51 @@ class TestStuckJobs(TransactionComponentCase):
         with self.registry_.cursor() as cr:
             return self._env(cr)['queue.job'].requeue_dead_jobs()
 
-    def _start_worker(self, uuids, marker):
-        self.worker = subprocess.Popen(
+    def _start_worker(self, uuid, marker, options=()):
+        worker = subprocess.Popen(
             [sys.executable, '-c', WORKER, odoo.tools.config.rcfile,
-             self.db, marker] + list(uuids),
+             self.db, marker, uuid] + list(options),
             stdout=subprocess.PIPE, universal_newlines=True)
-        ready, __, __ = select.select([self.worker.stdout], [], [], 120)
-        line = self.worker.stdout.readline() if ready else ''
+        self.workers.append(worker)
+        ready, __, __ = select.select([worker.stdout], [], [], 120)
+        line = worker.stdout.readline() if ready else ''
         self.assertEqual(line.strip(), 'working',
-                         'the worker did not start the jobs')
+                         'the worker did not start its job')
+        return worker
+
+    def _past_the_grace(self):
+        """Wait until the started jobs are old enough to be requeued."""
+        time.sleep(REQUEUE_GRACE_SECONDS + 1)
+
+    def _kill_and_requeue(self, workers, uuid):
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+        # PostgreSQL ends the backend when it reads the closed socket
+        deadline = time.time() + 60
+        while self._jobs()[uuid][0] == 'started' and time.time() < deadline:
+            self._requeue()
+            time.sleep(0.2)
 
     def test_jobs_of_a_killed_worker_are_requeued(self):
         retried = self._queue_job()
         last_try = self._queue_job(max_retries=1)
         marker = 'stuck-job-test-%d' % os.getpid()
-        self._start_worker([retried, last_try], marker)
-        jobs = self._jobs()
-        self.assertEqual(jobs[retried][0], 'started')
-        self.assertTrue(jobs[retried][4], 'the worker connection is kept')
+        workers = [self._start_worker(retried, marker),
+                   self._start_worker(last_try, marker)]
+        self._past_the_grace()
         # while its worker lives, a started job is left alone
-        self._requeue()
+        self.assertEqual(self._requeue(), 0)
         self.assertEqual(
             [jobs[0] for jobs in self._jobs().values()],
             ['started', 'started'])
 
-        os.kill(self.worker.pid, signal.SIGKILL)
-        self.worker.wait(10)
-        # PostgreSQL ends the backend when it reads the closed socket
-        deadline = time.time() + 20
-        while self._jobs()[retried][0] == 'started' \
-                and time.time() < deadline:
-            self._requeue()
-            time.sleep(0.2)
+        self._kill_and_requeue(workers, retried)
         jobs = self._jobs()
-        state, retry, result, __, __ = jobs[retried]
+        state, retry, result, __ = jobs[retried]
         self.assertEqual((state, retry), ('pending', 1))
         self.assertIn('worker running this job died', result)
-        state, retry, __, exc_info, __ = jobs[last_try]
+        state, retry, __, exc_info = jobs[last_try]
         self.assertEqual((state, retry), ('failed', 1))
         self.assertIn('used up its 1 tries', exc_info)
         # the work of the killed jobs was never committed
@@ -151,21 +171,73 @@ class TestStuckJobs(TransactionComponentCase):
         self.assertEqual(self._requeue(), 0)
         self.assertEqual(self._jobs(), jobs)
 
-    def test_running_job_is_recorded_with_its_connection(self):
+    def test_worker_of_another_role_is_not_taken_for_dead(self):
+        """PostgreSQL hides the connection details of other roles'
+        sessions (without pg_read_all_stats): what the cron decides must
+        not depend on them."""
+        role, password = self._other_role()
+        dsn = self.env.cr._cnx.get_dsn_parameters()
+        uuid = self._queue_job()
+        worker = self._start_worker(
+            uuid, 'stuck-job-role-test-%d' % os.getpid(),
+            options=['--db_host=127.0.0.1',
+                     '--db_port=%s' % dsn.get('port', 5432),
+                     '--db_user=%s' % role, '--db_password=%s' % password])
+        with self.registry_.cursor() as cr:
+            cr.execute("SELECT count(*) FROM pg_stat_activity WHERE "
+                       "usename = %s AND backend_start IS NULL", (role,))
+            self.assertTrue(cr.fetchone()[0],
+                            'the worker session is visible in full: the '
+                            'test would prove nothing')
+        self._past_the_grace()
+        for __ in range(3):
+            self.assertEqual(self._requeue(), 0)
+        self.assertEqual(self._jobs()[uuid][0], 'started')
+        self._kill_and_requeue([worker], uuid)
+        self.assertEqual(self._jobs()[uuid][:2], ('pending', 1))
+
+    def _other_role(self):
+        """A login role that may do what this one does, dropped after."""
+        role = 'coffee_test_worker_%d' % os.getpid()
+        password = 'pw-%d-%d' % (os.getpid(), int(time.time()))
+        with self.registry_.cursor() as cr:
+            cr.execute('SELECT current_user')
+            me = cr.fetchone()[0]
+            # pylint: disable=sql-injection
+            # names made here of digits, quoted as identifiers
+            cr.execute('CREATE ROLE "%s" LOGIN PASSWORD %%s IN ROLE "%s"'
+                       % (role, me), (password,))
+        self.addCleanup(self._drop_role, role)
+        return role, password
+
+    def _drop_role(self, role):
+        self._kill_workers()
+        deadline = time.time() + 20
+        with self.registry_.cursor() as cr:
+            while time.time() < deadline:
+                cr.execute('SELECT count(*) FROM pg_stat_activity WHERE '
+                           'usename = %s', (role,))
+                if not cr.fetchone()[0]:
+                    break
+                time.sleep(0.2)
+            # pylint: disable=sql-injection
+            cr.execute('DROP ROLE IF EXISTS "%s"' % role)
+
+    def test_running_job_holds_its_lock(self):
         uuid = self._queue_job()
         with self.registry_.cursor() as cr:
             env = self._env(cr)
             job = env['queue.job'].search([('uuid', '=', uuid)])
-            job.write({'state': 'started'})
-            cr.execute('SELECT pg_backend_pid()')
-            pid = cr.fetchone()[0]
-            self.assertTrue(job.worker_pg_backend.startswith('%d@' % pid))
+            job.write({'state': 'started',
+                       'date_started': '2000-01-01 00:00:00'})
             cr.commit()  # pylint: disable=invalid-commit
-            # this connection lives: the job is not dead
+            env['queue.job']._coffee_hold_run_lock(uuid)
+            # this transaction holds the lock: the job is not dead
             self.assertEqual(self._requeue(), 0)
             self.assertEqual(self._jobs()[uuid][0], 'started')
-            job.write({'state': 'pending'})
-            cr.commit()  # pylint: disable=invalid-commit
+            cr.rollback()
+        # the lock is free: nobody runs the job
+        self.assertEqual(self._requeue(), 1)
         self.assertEqual(self._jobs()[uuid][0], 'pending')
 
 

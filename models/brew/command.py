@@ -15,10 +15,11 @@ import pytz
 from odoo import _, api, fields, models
 
 from odoo.addons.component.core import AbstractComponent, Component
+from odoo.addons.connector.exception import InvalidDataError
 from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import job_errors
+from ...components.core import RETRY_PATTERN, job_errors, record_savepoint
 from ...components.importer import RECORD_ERRORS
 from ...protocol import (
     CoffeeBlocked,
@@ -47,7 +48,7 @@ class CoffeeBrew(models.Model):
         help="What the machine (or Odoo) answered to a coffee requested "
              "from Odoo that was not poured.")
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
     @api.multi
     def _pour_on_machine(self):
@@ -155,7 +156,19 @@ class CoffeeBrewCommand(AbstractComponent):
         beverage_ref = self._beverage_ref(brew)
         external_id, record = self._send(
             brew, beverage_ref, brew.consumer_ref or None)
-        self._bind(brew, external_id)
+        try:
+            with record_savepoint(self.env.cr, brew.name):
+                self._bind(brew, external_id)
+        except InvalidDataError as err:
+            self.backend_record.add_checkpoint(
+                model='coffee.brew', record_id=brew.id,
+                message=_('The cup of %(brew)s was poured (cup %(cup)s on '
+                          'the machine), but the brew could not be bound to '
+                          'it: %(reason)s') % {
+                              'brew': brew.name, 'cup': external_id,
+                              'reason': err})
+            return _('Poured %(brew)s (cup %(cup)s), not bound') % {
+                'brew': brew.name, 'cup': external_id}
         if record is not None:
             self._fill(brew, record)
         return _('Poured %(brew)s (cup %(cup)s on the machine)') % {

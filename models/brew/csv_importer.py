@@ -3,13 +3,12 @@
 """The 1900's log export (CSV), from a USB stick or from the machine."""
 import logging
 
-import psycopg2
-
 from odoo import _
 
 from odoo.addons.component.core import Component
-from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
+from odoo.addons.queue_job.exception import FailedJobError
 
+from ...components.core import record_savepoint
 from ...components.importer import RECORD_ERRORS
 from ...components.mapper import LOCAL_FORMAT
 from ...protocol import CoffeeError, parse_log_csv
@@ -108,11 +107,9 @@ class Coffee1900BrewCsvImporter(Component):
         """Import one entry in a savepoint; the reason when it is bad."""
         importer = self.component(usage=usage)
         try:
-            with self.env.cr.savepoint():
+            with record_savepoint(self.env.cr,
+                                  _('log entry %s') % entry['log_no']):
                 importer.run(record=entry)
-        except psycopg2.IntegrityError as err:
-            # another transaction created the same brew meanwhile
-            raise RetryableJobError(str(err), seconds=2, ignore_retry=True)
         except CoffeeError as err:
             if err.retryable:
                 raise

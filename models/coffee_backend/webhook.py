@@ -9,8 +9,11 @@ delivery (the controller only carries the request to it): check the
 signature, drop the retries of an event already received, and queue the
 job that acts on a new event. Nothing is imported during the request.
 """
+import collections
 import json
 import logging
+import threading
+import time
 from contextlib import contextmanager
 
 from odoo import _, api, fields, models
@@ -20,7 +23,7 @@ from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.job import identity_exact, job, related_action
 
-from ...components.core import CoffeeCredentialsUnavailable
+from ...components.core import RETRY_PATTERN, CoffeeCredentialsUnavailable
 from ...protocol import (
     SIGNATURE_HEADER,
     CoffeeError,
@@ -41,6 +44,54 @@ WEBHOOK_IMPORTS = {
 }
 WEBHOOK_EVENTS = ('brew.completed', 'consumer.updated', 'beverage.updated',
                   'machine.alert')
+#: refused deliveries are logged as a count, at most once per this period
+REFUSAL_LOG_SECONDS = 60
+
+
+class RefusalLog(object):
+    """Counts refused deliveries and logs how many, once a period at most.
+
+    Anybody can post to the webhook URL: one log line per refusal would let
+    them fill the log. The first refusal of a quiet period is logged at
+    once; those after it are counted and logged with the next one that
+    comes a period later.
+    """
+
+    def __init__(self, logger, period=REFUSAL_LOG_SECONDS):
+        self.logger = logger
+        self.period = period
+        self._lock = threading.Lock()
+        self._counts = collections.Counter()
+        self._since = None
+        self._logged_at = None
+
+    def reset(self):
+        """Forget the counts (a new period starts with the next one)."""
+        with self._lock:
+            self._counts = collections.Counter()
+            self._since = self._logged_at = None
+
+    def refused(self, reason):
+        """Count one refused delivery; ``reason`` is a few words."""
+        now = time.monotonic()
+        with self._lock:
+            self._counts[reason] += 1
+            if self._since is None:
+                self._since = now
+            if self._logged_at is not None and \
+                    now - self._logged_at < self.period:
+                return
+            counts, self._counts = self._counts, collections.Counter()
+            since, self._since = self._since, None
+            self._logged_at = now
+        self.logger.warning(
+            'coffee webhook: %d deliveries refused in the last %d s (%s)',
+            sum(counts.values()), max(1, round(now - since)),
+            ', '.join('%d %s' % (n, reason)
+                      for reason, n in sorted(counts.items())))
+
+
+WEBHOOK_REFUSALS = RefusalLog(_logger)
 
 
 class CoffeeBackend(models.Model):
@@ -169,16 +220,18 @@ class CoffeeBackend(models.Model):
                             'not available on this server', backend.name)
             return 503, _error('unavailable', 'webhook secret unavailable')
         if not backend or not backend.active or not secret:
-            _logger.warning('webhook delivery for unknown coffee backend %s '
-                            '(or one without a registered webhook)',
-                            backend_id)
+            _logger.debug('webhook delivery for unknown coffee backend %s '
+                          '(or one without a registered webhook)',
+                          backend_id)
+            WEBHOOK_REFUSALS.refused('unknown webhook')
             return 404, _error('not_found', 'no such webhook')
         header = _header(headers, SIGNATURE_HEADER)
         try:
             verify_signature(secret, header, raw_body, now=now)
         except CoffeeSignatureError as err:
-            _logger.warning('%s: webhook delivery refused (%s): %s',
-                            backend.name, err.code, err)
+            _logger.debug('%s: webhook delivery refused (%s): %s',
+                          backend.name, err.code, err)
+            WEBHOOK_REFUSALS.refused('signature %s' % err.code)
             return 401, _error('signature_%s' % err.code,
                                'invalid signature')
         try:
@@ -241,7 +294,7 @@ class CoffeeBackend(models.Model):
                      self.name, event_id, event_type)
         return 200, {'status': 'ignored'}
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def _webhook_machine_alert(self, backend, event_id, alert):

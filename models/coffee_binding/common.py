@@ -2,9 +2,10 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import _, api, fields, models
 
+from odoo.addons.connector.exception import InvalidDataError
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import job_errors
+from ...components.core import RETRY_PATTERN, job_errors, record_savepoint
 
 
 class CoffeeBinding(models.AbstractModel):
@@ -38,7 +39,7 @@ class CoffeeBinding(models.AbstractModel):
          'A binding already exists with the same machine ID.'),
     ]
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_batch(self, backend, state=None, full=False):
@@ -48,13 +49,28 @@ class CoffeeBinding(models.AbstractModel):
             importer = work.component(usage='batch.importer')
             return importer.run(state=state, full=full)
 
-    @job(default_channel='root.coffee')
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_record')
     @api.model
     def import_record(self, backend, external_id, force=False):
-        """Import one record from the machine by its id."""
+        """Import one record from the machine by its id.
+
+        A record the database refuses becomes a checkpoint (its retries
+        would be refused the same); one created meanwhile by another job is
+        retried.
+        """
+        record_name = '%s %s' % (self._description, external_id)
         backend = self.env['coffee.backend']._coffee_for_sync(backend)
         with job_errors(), backend.work_on(self._name) as work:
             importer = work.component(usage='record.importer')
-            binding = importer.run(external_id, force=force)
+            try:
+                with record_savepoint(self.env.cr, record_name):
+                    binding = importer.run(external_id, force=force)
+            except InvalidDataError as err:
+                message = _('%(record)s of %(machine)s could not be '
+                            'imported: %(reason)s') % {
+                                'record': record_name,
+                                'machine': backend.name, 'reason': err}
+                backend.add_checkpoint(message=message)
+                return message
             return _('Imported %s') % (binding.display_name or external_id)

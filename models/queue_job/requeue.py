@@ -11,20 +11,20 @@ the job runner counts it as running, so it also takes a place of its
 channel for ever. Its transaction died with the worker's connection, so
 none of its work was committed.
 
-The sign that a started job still runs is that the PostgreSQL connection
-of the worker that started it still exists: the worker keeps that
-connection while it performs the job, and PostgreSQL ends it when the
-worker's process dies. The connection is recorded with the ``started``
-state (process id and start time of its PostgreSQL backend: a process id
-alone may be reused) and looked up in ``pg_stat_activity``. A job whose
-connection is gone is put back to pending; its ``retry`` counts the
-deaths, and a job that keeps killing its worker fails after its
-``max_retries``.
+A started job holds a lock for as long as it runs: a row of
+``queue.job.run.lock``, created with the ``started`` state and locked by
+the transaction that performs the job (``Job.perform`` takes it). PostgreSQL
+releases the lock when that transaction ends, however it ends: a commit,
+a rollback, or the death of the worker's connection. The cron requeues a
+started job only when it can take its lock (``SKIP LOCKED``), whatever the
+database roles of the workers and whatever ``pg_stat_activity`` shows.
+A job's ``retry`` counts the deaths, and a job that keeps killing its worker
+fails after its ``max_retries``.
 
-This needs Odoo to keep its own connections (as it does), not a pooler
-in transaction mode between Odoo and PostgreSQL. A job left ``enqueued``
-by a runner that died is requeued by queue_job's own cron (after five
-minutes).
+The lock is taken just after ``started`` is committed: a job started less
+than ``REQUEUE_GRACE_SECONDS`` ago is left alone, so that this moment is
+never taken for a death. A job left ``enqueued`` by a runner that died is
+requeued by queue_job's own cron (after five minutes).
 """
 import logging
 
@@ -34,58 +34,69 @@ from odoo.addons.queue_job.job import STARTED, Job
 
 _logger = logging.getLogger(__name__)
 
-# one text for a backend: its process id and start time, in UTC
-_BACKEND_KEY = ("{0}.pid || '@' || to_char({0}.backend_start AT TIME ZONE "
-                "'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+#: a job started less than this long ago is never taken for dead (seconds)
+REQUEUE_GRACE_SECONDS = 10
+
+
+class QueueJobRunLock(models.Model):
+    """One row per started job, locked by the transaction running it."""
+
+    _name = 'queue.job.run.lock'
+    _description = 'Lock of a Running Job'
+    _log_access = False
+
+    job_id = fields.Many2one(
+        comodel_name='queue.job', string='Job', required=True, index=True,
+        ondelete='cascade')
+
+    _sql_constraints = [
+        ('job_uniq', 'unique(job_id)', 'A job has one lock.'),
+    ]
 
 
 class QueueJob(models.Model):
     _inherit = 'queue.job'
 
-    worker_pg_backend = fields.Char(
-        string='Worker Connection', readonly=True, copy=False,
-        help="The PostgreSQL connection (process id and start time) of the "
-             "worker that started the job. A started job whose connection "
-             "is gone lost its worker: it is put back to pending.")
-
     @api.multi
     def write(self, vals):
-        if vals.get('state') == STARTED:
-            vals = dict(vals, worker_pg_backend=self._current_pg_backend())
-        return super(QueueJob, self).write(vals)
+        result = super(QueueJob, self).write(vals)
+        if vals.get('state') == STARTED and self.ids:
+            # committed with the state; the rows of jobs that ended stay
+            # (unlocked) and go with their job
+            self.env.cr.execute(
+                'INSERT INTO queue_job_run_lock (job_id) '
+                'SELECT unnest(%s) ON CONFLICT (job_id) DO NOTHING',
+                (list(self.ids),))
+        return result
 
     @api.model
-    def _current_pg_backend(self):
-        """The key of this transaction's PostgreSQL connection."""
-        # pylint: disable=sql-injection
-        # the only formatted part is the constant _BACKEND_KEY
-        self.env.cr.execute(
-            "SELECT %s FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()"
-            % _BACKEND_KEY.format('a'))
-        row = self.env.cr.fetchone()
-        return row[0] if row else False
+    def _coffee_hold_run_lock(self, uuid):
+        """Lock the row of the started job ``uuid`` until this transaction
+        ends (called as the job's work starts)."""
+        self.env.cr.execute("""
+            SELECT l.id FROM queue_job_run_lock l
+            JOIN queue_job j ON j.id = l.job_id
+            WHERE j.uuid = %s
+            FOR UPDATE OF l
+        """, (uuid,))
 
     @api.model
     def _dead_started_jobs(self):
-        """The started jobs whose worker's connection is gone, locked.
+        """The started jobs whose lock is free: nobody runs them.
 
-        A job locked by another transaction (being written) is skipped:
-        the next run sees it.
+        Their lock rows and job rows are locked for this transaction; a job
+        whose row another transaction is writing is skipped (the next run
+        sees it).
         """
-        # statistics views are read once per transaction: read them now
-        self.env.cr.execute("SELECT pg_stat_clear_snapshot()")
-        # pylint: disable=sql-injection
-        # the only formatted part is the constant _BACKEND_KEY
         self.env.cr.execute("""
             SELECT j.id FROM queue_job j
-            WHERE j.state = %%s
-              AND j.worker_pg_backend IS NOT NULL
-              AND NOT EXISTS (
-                  SELECT 1 FROM pg_stat_activity a
-                  WHERE %s = j.worker_pg_backend)
+            JOIN queue_job_run_lock l ON l.job_id = j.id
+            WHERE j.state = %s
+              AND j.date_started < (now() AT TIME ZONE 'UTC')
+                  - interval '1 second' * %s
             ORDER BY j.id
-            FOR UPDATE OF j SKIP LOCKED
-        """ % _BACKEND_KEY.format('a'), (STARTED,))
+            FOR UPDATE OF l, j SKIP LOCKED
+        """, (STARTED, REQUEUE_GRACE_SECONDS))
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
@@ -101,10 +112,9 @@ class QueueJob(models.Model):
             job_ = Job.load(record.env, record.uuid)
             job_.retry += 1
             message = _(
-                'The worker running this job died (its database connection '
-                '%(backend)s is gone) on try %(try)d: nothing of it was '
-                'committed.') % {'backend': record.worker_pg_backend,
-                                 'try': job_.retry}
+                'The worker running this job died (the lock its transaction '
+                'held is free) on try %(try)d: nothing of it was '
+                'committed.') % {'try': job_.retry}
             if job_.max_retries and job_.retry >= job_.max_retries:
                 job_.set_failed(exc_info=message + '\n' + _(
                     'Not requeued: the job used up its %d tries.')
@@ -113,8 +123,21 @@ class QueueJob(models.Model):
                                 'failed', job_.uuid)
             else:
                 job_.set_pending(result=message, reset_retry=False)
-                _logger.warning('job %s: worker died (connection %s gone): '
-                                'requeued', job_.uuid,
-                                record.worker_pg_backend)
+                _logger.warning('job %s: worker died (its lock is free): '
+                                'requeued', job_.uuid)
             job_.store()
         return len(dead)
+
+
+def _perform(self):
+    """Job.perform, holding the job's run lock while the job works."""
+    jobs = self.env['queue.job']
+    if hasattr(jobs, '_coffee_hold_run_lock'):
+        # a database without this addon has no lock to take
+        jobs.sudo()._coffee_hold_run_lock(self.uuid)
+    return _perform.origin(self)
+
+
+if not hasattr(Job.perform, 'origin'):
+    _perform.origin = Job.perform
+    Job.perform = _perform
