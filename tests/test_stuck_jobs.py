@@ -171,6 +171,36 @@ class TestStuckJobs(TransactionComponentCase):
         self.assertEqual(self._requeue(), 0)
         self.assertEqual(self._jobs(), jobs)
 
+    def test_a_job_killed_as_it_starts_is_requeued_by_the_next_run(self):
+        """A worker killed within the grace (the drill kills as soon as a
+        job runs) is requeued by the next run of the cron, which waits for
+        the job to come of age: not one run, a minute, later."""
+        uuid = self._queue_job()
+        worker = self._start_worker(uuid, 'stuck-job-young-%d' % os.getpid())
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        # PostgreSQL ends the backend when it reads the closed socket
+        deadline = time.time() + 20
+        while self._backend_of_job_alive(uuid) and time.time() < deadline:
+            time.sleep(0.1)
+        with self.registry_.cursor() as cr:
+            cr.execute("SELECT (now() AT TIME ZONE 'UTC') - date_started "
+                       "< interval '1 second' * %s FROM queue_job "
+                       "WHERE uuid = %s", (REQUEUE_GRACE_SECONDS, uuid))
+            self.assertTrue(cr.fetchone()[0], 'the job is past the grace: '
+                            'the test would prove nothing')
+        self.assertEqual(self._requeue(), 1)
+        self.assertEqual(self._jobs()[uuid][:2], ('pending', 1))
+
+    def _backend_of_job_alive(self, uuid):
+        """The job's lock is still held (its worker's session lives)."""
+        with self.registry_.cursor() as cr:
+            cr.execute("""
+                SELECT l.id FROM queue_job_run_lock l
+                JOIN queue_job j ON j.id = l.job_id WHERE j.uuid = %s
+                FOR UPDATE OF l SKIP LOCKED""", (uuid,))
+            return not cr.fetchall()
+
     def test_worker_of_another_role_is_not_taken_for_dead(self):
         """PostgreSQL hides the connection details of other roles'
         sessions (without pg_read_all_stats): what the cron decides must

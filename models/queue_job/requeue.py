@@ -22,11 +22,15 @@ A job's ``retry`` counts the deaths, and a job that keeps killing its worker
 fails after its ``max_retries``.
 
 The lock is taken just after ``started`` is committed: a job started less
-than ``REQUEUE_GRACE_SECONDS`` ago is left alone, so that this moment is
-never taken for a death. A job left ``enqueued`` by a runner that died is
-requeued by queue_job's own cron (after five minutes).
+than ``REQUEUE_GRACE_SECONDS`` ago is not judged yet, so that this moment is
+never taken for a death. The cron waits for such young jobs to come of age
+and looks again, so that a job whose worker died is requeued at the first
+run of the cron after its death (within a minute), not one run later. A job
+left ``enqueued`` by a runner that died is requeued by queue_job's own cron
+(after five minutes).
 """
 import logging
+import time
 
 from odoo import _, api, fields, models
 
@@ -92,12 +96,28 @@ class QueueJob(models.Model):
             SELECT j.id FROM queue_job j
             JOIN queue_job_run_lock l ON l.job_id = j.id
             WHERE j.state = %s
-              AND j.date_started < (now() AT TIME ZONE 'UTC')
+              AND j.date_started < (clock_timestamp() AT TIME ZONE 'UTC')
                   - interval '1 second' * %s
             ORDER BY j.id
             FOR UPDATE OF l, j SKIP LOCKED
         """, (STARTED, REQUEUE_GRACE_SECONDS))
         return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _seconds_until_judged(self):
+        """How long until every job started now is old enough to be
+        judged (0: there is none). Their locks are not probed: probing
+        would take the lock their worker is about to take."""
+        self.env.cr.execute("""
+            SELECT max(%s - extract(epoch FROM
+                       (clock_timestamp() AT TIME ZONE 'UTC') - date_started))
+            FROM queue_job
+            WHERE state = %s AND date_started >=
+                  (clock_timestamp() AT TIME ZONE 'UTC')
+                  - interval '1 second' * %s
+        """, (REQUEUE_GRACE_SECONDS, STARTED, REQUEUE_GRACE_SECONDS))
+        seconds = self.env.cr.fetchone()[0]
+        return max(0.0, float(seconds or 0))
 
     @api.model
     def requeue_dead_jobs(self):
@@ -107,7 +127,18 @@ class QueueJob(models.Model):
         used up their retries). Run by a cron every minute.
         """
         self.check_access_rights('write')
-        dead = self.sudo()._dead_started_jobs()
+        jobs = self.sudo()
+        count = jobs._requeue(jobs._dead_started_jobs())
+        wait = jobs._seconds_until_judged()
+        if wait:
+            time.sleep(wait + 0.1)
+            count += jobs._requeue(jobs._dead_started_jobs())
+        return count
+
+    @api.model
+    def _requeue(self, dead):
+        """Requeue (or fail, when its tries are used up) each job of
+        ``dead``; their number."""
         for record in dead:
             job_ = Job.load(record.env, record.uuid)
             job_.retry += 1
