@@ -81,6 +81,11 @@ def job_errors():
         raise FailedJobError(str(err))
 
 
+class CreatedMeanwhile(RetryableJobError):
+    """Another transaction created the same record meanwhile: this
+    transaction cannot see it, the job's next try will."""
+
+
 @contextmanager
 def record_savepoint(cr, record_name):
     """Write one record in a savepoint: whole or not at all.
@@ -98,7 +103,7 @@ def record_savepoint(cr, record_name):
     except psycopg2.IntegrityError as err:
         reason = (err.diag.message_primary or str(err)).strip()
         if err.pgcode == errorcodes.UNIQUE_VIOLATION:
-            raise RetryableJobError(
+            raise CreatedMeanwhile(
                 _('%(record)s was created by another job meanwhile (%(reason)s)'
                   '; retried') % {'record': record_name, 'reason': reason},
                 seconds=UNIQUE_RETRY_SECONDS)

@@ -12,6 +12,7 @@ import odoo
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from ..protocol import Coffee1900Client
 from .common import CoffeeEmulatorCase
@@ -129,3 +130,60 @@ class TestIntegrityCsv(IntegrityCase):
         named = [m for m in self.checkpoint_messages()
                  if 'line 2' in m and CONSTRAINT in m]
         self.assertEqual(len(named), 1, self.checkpoint_messages())
+
+
+class TestIntegrityPour1900(IntegrityCase):
+    """The 1900 has no idempotency: a pour job retried after its bind hit
+    a cup imported at the same moment would look for a free cup in the log,
+    find none (the import bound it) and pour a second one."""
+
+    coffee_version = '1900'
+
+    def test_a_cup_imported_meanwhile_is_bound_without_a_second_pour(self):
+        # a backend that other transactions see (the test's are not)
+        backend = self.env.ref('connector_coffee.coffee_backend_demo_1900')
+        backend.write({'location': self.emulator.url})
+        backend._import('coffee.product.product')
+        backend._import('coffee.res.partner')
+        self.perform_jobs()
+        product = self.env['coffee.product.product'].search([
+            ('backend_id', '=', backend.id), ('coffee_id', '=', '3'),
+        ]).odoo_id
+        brew = self.env['coffee.brew'].browse(
+            backend.pour_coffee(product.id))
+        # the cup the machine will pour next, imported by another
+        # transaction after this one's snapshot
+        cup = str(max(int(e['log_no']) for e in self.machine_records('log'))
+                  + 1)
+        registry = odoo.registry(self.env.cr.dbname)
+        with registry.cursor() as cr:
+            # a product that other transactions see (the test's are not)
+            cr.execute(
+                "INSERT INTO coffee_brew (backend_id, coffee_id, product_id,"
+                " state, active) SELECT %s, %s, min(id), 'done', true "
+                "FROM product_product", (backend.id, cup))
+        self.addCleanup(self._remove_committed, registry, backend.id, cup)
+        self.sim('DELETE', 'counters')
+        pour_job = self.queued_jobs()
+        self.assertEqual(pour_job.method_name, '_pour_on_machine')
+        job = Job.load(self.env, pour_job.uuid)
+        job.set_started()
+        job.store()
+        with mute_logger('odoo.sql_db'):
+            result = job.perform()
+        job.set_done(result=result)
+        job.store()
+        self.assertEqual(self.sim('GET', 'counters')['brews_poured'], 1)
+        self.assertIn('cup %s' % cup, result)
+        bind_jobs = self.queued_jobs()
+        self.assertEqual(bind_jobs.mapped('method_name'),
+                         ['_bind_poured_cup'])
+        # the import's transaction ends; the bind job's sees its cup
+        self._remove_committed(registry, backend.id, cup)
+        self.perform_jobs()
+        self.assertEqual(brew.coffee_id, cup)
+        self.assertEqual(self.sim('GET', 'counters')['brews_poured'], 1)
+
+    @staticmethod
+    def _remove_committed(registry, backend_id, coffee_id):
+        TestIntegrity2900._remove_committed(registry, backend_id, coffee_id)

@@ -19,7 +19,12 @@ from odoo.addons.connector.exception import InvalidDataError
 from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import RETRY_PATTERN, job_errors, record_savepoint
+from ...components.core import (
+    RETRY_PATTERN,
+    CreatedMeanwhile,
+    job_errors,
+    record_savepoint,
+)
 from ...components.importer import RECORD_ERRORS
 from ...protocol import (
     CoffeeBlocked,
@@ -75,6 +80,20 @@ class CoffeeBrew(models.Model):
                 raise FailedJobError(
                     _('%(brew)s was not poured: %(reason)s') % {
                         'brew': brew.name, 'reason': _refusal(err)})
+
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @related_action(action='related_action_open_record')
+    @api.multi
+    def _bind_poured_cup(self, external_id, record=None):
+        """Bind a poured brew to its cup ``external_id`` (the machine's
+        ``record`` of it, when the pour job could read it) where the pour
+        job could not: an import bound the cup at the same moment. Sends
+        nothing to the machine."""
+        self.ensure_one()
+        brew = self.sudo()
+        with job_errors(), brew.backend_id.work_on(self._name) as work:
+            return work.component(usage='brew.command').bind(
+                brew, external_id, record)
 
     @api.multi
     def _pour_job_failed(self, reason):
@@ -159,6 +178,16 @@ class CoffeeBrewCommand(AbstractComponent):
         try:
             with record_savepoint(self.env.cr, brew.name):
                 self._bind(brew, external_id)
+        except CreatedMeanwhile:
+            # an import bound the cup at the same moment, in a transaction
+            # this one cannot see: retrying this job would send the command
+            # again (a second cup on a 1900); a job of its own binds it
+            brew.with_delay(
+                description=_('Bind %s to its cup') % brew.name,
+            )._bind_poured_cup(external_id, record)
+            return _('Poured %(brew)s (cup %(cup)s on the machine); a job '
+                     'of its own binds it') % {
+                         'brew': brew.name, 'cup': external_id}
         except InvalidDataError as err:
             self.backend_record.add_checkpoint(
                 model='coffee.brew', record_id=brew.id,
@@ -172,6 +201,19 @@ class CoffeeBrewCommand(AbstractComponent):
         if record is not None:
             self._fill(brew, record)
         return _('Poured %(brew)s (cup %(cup)s on the machine)') % {
+            'brew': brew.name, 'cup': external_id}
+
+    def bind(self, brew, external_id, record=None):
+        """Bind ``brew`` to the cup ``external_id`` poured for it, and fill
+        it from the machine's ``record`` of the cup (without one, the next
+        import fills it)."""
+        if brew.coffee_id:
+            return _('%s is bound already.') % brew.name
+        with record_savepoint(self.env.cr, brew.name):
+            self._bind(brew, external_id)
+        if record is not None:
+            self._fill(brew, record)
+        return _('Bound %(brew)s to cup %(cup)s') % {
             'brew': brew.name, 'cup': external_id}
 
     def _beverage_ref(self, brew):
