@@ -104,9 +104,10 @@ FULL = {'faults_n': 20000, 'concurrency_n': 5000, 'webhooks_n': 1000,
         'hostile_deliveries': 200, 'hostile_slow': 20}
 QUICK = {'faults_n': 600, 'concurrency_n': 400, 'webhooks_n': 200,
          'bad_n': 300, 'bad_rate': 0.2, 'timeout': 400,
-         'hostile_modes': ('redirect', 'huge', 'trickle', 'retry_after:inf',
-                           'html_502', 'json_as_html'),
-         'hostile_s': 20, 'hostile_deliveries': 40, 'hostile_slow': 4}
+         # one mode per kind of lie (where it points, how slowly, what it
+         # is): --quick proves the section runs, the full run measures
+         'hostile_modes': ('redirect', 'trickle', 'json_as_html'),
+         'hostile_s': 15, 'hostile_deliveries': 20, 'hostile_slow': 2}
 # what a message must say for each hostile mode: the machine's deed
 HOSTILE_SAYS = {
     'redirect': r'HTTP 307, a redirect to',
