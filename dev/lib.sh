@@ -93,13 +93,20 @@ _tool_venv() {
     printf '%s\n' "$venv"
 }
 
+_newer_python() {
+    # _newer_python MINOR WHAT PYTHON: prints PYTHON when it is Python
+    # 3.MINOR or newer; else stops, saying that WHAT needs it.
+    "$3" -c "import sys; assert sys.version_info >= (3, $1)" 2>/dev/null \
+        || die "$2 need Python 3.$1 or newer as python3 (or set PYTHON_LINT${4:+ or $4})."
+    printf '%s\n' "$3"
+}
+
 ensure_lint_tools() {
     # Sets LINT_VENV: pre-commit and the packages of OCA's hooks on the
     # machine's newer Python.
     local python3
-    python3=${PYTHON_LINT:-python3}
-    "$python3" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
-        || die "the lint tools need Python 3.11 or newer as python3 (pre-commit 4 does; or set PYTHON_LINT)."
+    # pre-commit 4 needs 3.11
+    python3=$(_newer_python 11 "the lint tools" "${PYTHON_LINT:-python3}") || exit 1
     LINT_VENV=$(_tool_venv "$python3" "$COFFEE_ROOT/dev/requirements-lint.txt" \
         lint "pre-commit and OCA's hooks") || die "could not install the lint tools"
 }
@@ -108,9 +115,7 @@ ensure_build_tools() {
     # Sets BUILD_VENV: setuptools-odoo and its setuptools on the machine's
     # newer Python, to build the addon's wheel (bin/build-wheel).
     local python3
-    python3=${PYTHON_LINT:-python3}
-    "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
-        || die "the build tools need Python 3.9 or newer as python3 (or set PYTHON_LINT)."
+    python3=$(_newer_python 9 "the build tools" "${PYTHON_LINT:-python3}") || exit 1
     BUILD_VENV=$(_tool_venv "$python3" "$COFFEE_ROOT/dev/requirements-build.txt" \
         build "setuptools-odoo") || die "could not install the build tools"
 }
@@ -363,9 +368,8 @@ ensure_browser_tools() {
     # missing. The browser test gives Selenium both paths, so Selenium
     # Manager never tries to download a driver or a browser.
     local python3
-    python3=${PYTHON_BROWSER:-${PYTHON_LINT:-python3}}
-    "$python3" -c 'import sys; assert sys.version_info >= (3, 9)' 2>/dev/null \
-        || die "the browser test needs Python 3.9 or newer as python3 (or set PYTHON_BROWSER)."
+    python3=$(_newer_python 9 "the browser test tools" \
+        "${PYTHON_BROWSER:-${PYTHON_LINT:-python3}}" PYTHON_BROWSER) || exit 1
     [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
         || _apt_install chromium chromium-driver
     BROWSER_VENV=$(_tool_venv "$python3" \

@@ -15,7 +15,10 @@ as queue_job does once the registry is loaded.
 """
 import inspect
 
+import odoo
+from odoo import api
 from odoo.service.model import check_method_name, execute_cr
+from odoo.tests.common import get_db_name
 
 from odoo.addons.component.tests.common import SavepointComponentCase
 from odoo.addons.queue_job.job import Job
@@ -183,3 +186,29 @@ class CoffeeEmulatorCase(CoffeeTestCase):
         """Run a whole import of ``model_name`` as the job queue would."""
         self.backend._import(model_name, full=full)
         return self.perform_jobs()
+
+
+class WebhookURLMixin(object):
+    """Requests through Odoo's WSGI application on the test's cursor.
+
+    The registry's test mode makes the controller's cursor the test's one:
+    what a request commits is a savepoint of it, and everything is rolled
+    back at the end.
+    """
+
+    def set_up_webhook(self, name, secret):
+        """A 2900 backend with ``secret`` and ``self.path``, its URL."""
+        self.registry = odoo.registry(get_db_name())
+        self.registry.enter_test_mode()
+        self.addCleanup(self.registry.leave_test_mode)
+        self.cr = self.registry.cursor()
+        self.addCleanup(self.cr.close)
+        self.env = api.Environment(self.cr, odoo.SUPERUSER_ID, {})
+        self.addCleanup(self.env.reset)
+        self.backend = self.env['coffee.backend'].create({
+            'name': name, 'version': '2900',
+            'location': 'http://127.0.0.1:9', 'username': 'coffee',
+            'password': 'espresso', 'webhook_secret': secret})
+        self.path = '/connector_coffee/webhook/%d' % self.backend.id
+        # what the requests roll back to: on the test cursor, a savepoint
+        self.cr.commit()  # pylint: disable=invalid-commit

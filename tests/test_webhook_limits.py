@@ -11,13 +11,13 @@ from werkzeug.serving import DechunkedInput
 from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import BaseResponse
 
-import odoo
-from odoo import api, http
-from odoo.tests.common import BaseCase, get_db_name
+from odoo import http
+from odoo.tests.common import BaseCase
 
 from ..controllers.main import WEBHOOK_MAX_BYTES
 from ..models.coffee_backend.webhook import WEBHOOK_REFUSALS
 from ..protocol import signature_header
+from .common import WebhookURLMixin
 
 SECRET = 'whsec_limits_0123456789'
 WEBHOOK_LOGGER = 'odoo.addons.connector_coffee.models.coffee_backend.webhook'
@@ -41,23 +41,11 @@ class CountingStream(io.RawIOBase):
         return n
 
 
-class TestWebhookLimits(BaseCase):
+class TestWebhookLimits(WebhookURLMixin, BaseCase):
 
     def setUp(self):
         super(TestWebhookLimits, self).setUp()
-        self.registry = odoo.registry(get_db_name())
-        self.registry.enter_test_mode()
-        self.addCleanup(self.registry.leave_test_mode)
-        self.cr = self.registry.cursor()
-        self.addCleanup(self.cr.close)
-        self.env = api.Environment(self.cr, odoo.SUPERUSER_ID, {})
-        self.addCleanup(self.env.reset)
-        self.backend = self.env['coffee.backend'].create({
-            'name': 'Limits test', 'version': '2900',
-            'location': 'http://127.0.0.1:9', 'username': 'coffee',
-            'password': 'espresso', 'webhook_secret': SECRET})
-        self.cr.commit()  # pylint: disable=invalid-commit
-        self.path = '/connector_coffee/webhook/%d' % self.backend.id
+        self.set_up_webhook('Limits test', SECRET)
         WEBHOOK_REFUSALS.reset()
 
     def send(self, stream, path=None, length=None, chunked=False):

@@ -16,17 +16,16 @@ from unittest import mock
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import BaseResponse, Request
 
-import odoo
-from odoo import api, http
+from odoo import http
 from odoo.exceptions import AccessError, UserError
-from odoo.tests.common import BaseCase, get_db_name
+from odoo.tests.common import BaseCase
 
 from odoo.addons.component.core import ComponentRegistry
 from odoo.addons.component.tests.common import ComponentMixin
 from odoo.addons.queue_job.job import Job
 
 from ..protocol import CoffeeConnectionError, signature_header
-from .common import CoffeeEmulatorCase
+from .common import CoffeeEmulatorCase, WebhookURLMixin
 
 SECRET = 'whsec_test_0123456789'
 
@@ -341,13 +340,8 @@ class TestWebhookRequestType(BaseCase):
                          http.JsonRequest)
 
 
-class TestWebhookURL(ComponentMixin, BaseCase):
-    """The URL itself, through Odoo's WSGI application.
-
-    The registry's test mode makes the controller's cursor the test's one:
-    what the request commits is a savepoint, and everything is rolled back
-    at the end.
-    """
+class TestWebhookURL(WebhookURLMixin, ComponentMixin, BaseCase):
+    """The URL itself, through Odoo's WSGI application."""
 
     @classmethod
     def setUpClass(cls):
@@ -356,20 +350,7 @@ class TestWebhookURL(ComponentMixin, BaseCase):
 
     def setUp(self):
         super(TestWebhookURL, self).setUp()
-        self.registry = odoo.registry(get_db_name())
-        self.registry.enter_test_mode()
-        self.addCleanup(self.registry.leave_test_mode)
-        self.cr = self.registry.cursor()
-        self.addCleanup(self.cr.close)
-        self.env = api.Environment(self.cr, odoo.SUPERUSER_ID, {})
-        self.addCleanup(self.env.reset)
-        self.backend = self.env['coffee.backend'].create({
-            'name': 'URL test', 'version': '2900',
-            'location': 'http://127.0.0.1:9', 'username': 'coffee',
-            'password': 'espresso', 'webhook_secret': SECRET})
-        self.path = '/connector_coffee/webhook/%d' % self.backend.id
-        # what the requests roll back to: on the test cursor, a savepoint
-        self.cr.commit()  # pylint: disable=invalid-commit
+        self.set_up_webhook('URL test', SECRET)
         self.client = Client(http.root, BaseResponse)
 
     def post(self, event, secret=SECRET, path=None):
