@@ -215,9 +215,10 @@ class CoffeeBackend(models.Model):
             secret = backend._coffee_secret('webhook_secret') \
                 if backend else None
         except CoffeeCredentialsUnavailable:
-            # the machine delivers again later: the key may be set by then
-            _logger.warning('%s: webhook delivery refused, the secret is '
-                            'not available on this server', backend.name)
+            # the machine delivers again later: the key may be set by then;
+            # counted with the other refusals, not a log line each (the
+            # backend form says what to configure)
+            WEBHOOK_REFUSALS.refused('secret not available on this server')
             return 503, _error('unavailable', 'webhook secret unavailable')
         if not backend or not backend.active or not secret:
             _logger.debug('webhook delivery for unknown coffee backend %s '
