@@ -42,6 +42,7 @@ NAME_FORMAT = 'fleet-%03d'
 SERIAL_FORMAT = '%sF%05d'            # model prefix of the serial + index
 FLAKY_FAULT = '503'                  # the transient error of both versions
 TICK_SECONDS = 0.1
+CLOSE_WAIT_SECONDS = 3
 
 
 class FleetError(Exception):
@@ -249,7 +250,7 @@ class Fleet(object):
         self.selector.register(self.control.socket, selectors.EVENT_READ,
                                self.control)
         modes = assign_modes(len(self.members), self.fractions,
-                             random.Random(self.seed))
+                             self._schedule_rnd)
         for member, mode in zip(self.members, modes):
             member.set_mode(mode)
 
@@ -280,9 +281,17 @@ class Fleet(object):
             thread.join(5)
         if self.control is not None:
             self.control.server_close()
+        servers = [m.server for m in self.members if m.server is not None]
         for member in self.members:
+            member.app.stopping.set()  # ends the waits of slow answers
             member.close()
             member.machine.stop_activity()
+        # let the requests being answered finish before their store closes
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        while any(s.connections for s in servers) and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        for member in self.members:
             with member.machine.store.lock:
                 member.machine.save_clock()
                 member.machine.store.close()
@@ -602,6 +611,12 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     fleet = Fleet(args)
     started = time.time()
+
+    def stop(signum, frame):
+        fleet.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         fleet.build()
         fleet.listen()
@@ -609,12 +624,9 @@ def main(argv=None):
         sys.stderr.write('emulator: fleet: %s\n' % exc)
         fleet.close()
         return 2
-
-    def stop(signum, frame):
-        fleet.stopping.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    if fleet.stopping.is_set():  # stopped while starting
+        fleet.close()
+        return 0
     fleet.start_threads()
     counts = {}
     for member in fleet.members:
