@@ -592,6 +592,12 @@ def _code_digest(top):
     return digest.hexdigest()
 
 
+def template_prefix():
+    """The start of the names of this clone's template databases."""
+    return '%s%s_' % (TEMPLATE_PREFIX,
+                      hashlib.sha1(ROOT.encode('utf-8')).hexdigest()[:8])
+
+
 def template_db(stack, timeout=900):
     """The database of the addon installed without demo data, for this
     clone, its code and its stack: built once (an install), then copied
@@ -602,10 +608,9 @@ def template_db(stack, timeout=900):
     database of that name is always a finished install; the templates of
     older code of this clone are dropped then.
     """
-    clone = hashlib.sha1(ROOT.encode('utf-8')).hexdigest()[:8]
     code = hashlib.sha1((stack.venv + '\0' + _code_digest(ROOT)).encode(
         'utf-8')).hexdigest()[:16]
-    prefix = '%s%s_' % (TEMPLATE_PREFIX, clone)
+    prefix = template_prefix()
     name = prefix + code
     state = os.path.join(os.environ.get('COFFEE_VAR') or os.path.join(
         ROOT, '.var'), 'db-templates')
