@@ -48,6 +48,12 @@ KINDS = {  # the machine's name of each model's records in /_sim/snapshot
 # the naive run is slow (a job per record): it imports the beverages and
 # the consumers, then this many brews, whose time is scaled to all brews
 PER_RECORD_BREWS = 1000
+# --quick proves that every part runs and gives its figure: a scale run
+# twice as large as the first, with more brews than one chunk job of the
+# importer takes (500), so that a chain of jobs runs
+QUICK_BREWS = 300
+QUICK_BIG_BREWS = 600
+QUICK_PER_RECORD_BREWS = 20
 PARTS = ('ours', 'floor', 'load', 'per_record', 'big')
 KEYS = ('ours_s', 'load_s', 'job_per_record_s', 'orm_floor_s',
         'ratio_vs_load', 'speedup_vs_job_per_record', 'ratio_vs_floor',
@@ -254,7 +260,8 @@ class Bench(object):
 
     def warm_up(self):
         """Every worker loads the registry, the runner starts (it waits
-        5 s), and one import runs, before any clock."""
+        5 s), and one import runs, before any clock (--quick, whose
+        figures are never judged: the registries only)."""
         threads = [threading.Thread(target=self.odoo.call, args=(
             'coffee.backend', 'search_count', [[]]))
             for __ in range(self.odoo.workers * 3)]
@@ -262,6 +269,8 @@ class Bench(object):
             thread.start()
         for thread in threads:
             thread.join()
+        if self.args.quick:
+            return
         with harness.Emulator('2900', data='demo', rate_limit=100000) as emu:
             backend = self.odoo.create_backend('2900', emu.url,
                                                name='warm-up')
@@ -490,10 +499,13 @@ def main(argv=None):
                     'record and the ORM floor (issue 8); prints a table.')
     p.add_argument('--json', metavar='PATH', help='write the figures here')
     p.add_argument('--quick', action='store_true',
-                   help='smoke test: 1,000 brews, 2,000 for the scale ratio')
-    p.add_argument('--brews', type=int, help='default 10000 (1000 quick)')
+                   help='smoke test: %d brews, %d for the scale ratio'
+                   % (QUICK_BREWS, QUICK_BIG_BREWS))
+    p.add_argument('--brews', type=int, help='default 10000 (%d quick)'
+                   % QUICK_BREWS)
     p.add_argument('--big-brews', type=int,
-                   help='the scale run, default 50000 (2000 quick)')
+                   help='the scale run, default 50000 (%d quick)'
+                   % QUICK_BIG_BREWS)
     p.add_argument('--protocols', default='1900,2900')
     p.add_argument('--workers', type=int, default=4)
     p.add_argument('--rate-limit', type=int, default=100000,
@@ -503,8 +515,9 @@ def main(argv=None):
                    help='seconds one import may take')
     p.add_argument('--per-record-brews', type=int,
                    help='brews of the one-job-per-record run, whose time '
-                        'is then scaled to all the brews (default %d, 200 '
-                        'quick; 0: all)' % PER_RECORD_BREWS)
+                        'is then scaled to all the brews (default %d, %d '
+                        'quick; 0: all)' % (PER_RECORD_BREWS,
+                                            QUICK_PER_RECORD_BREWS))
     p.add_argument('--parts', default=','.join(PARTS),
                    help='a development aid: run only these parts (%s); '
                         'figures that need a missing part are left out'
@@ -516,10 +529,12 @@ def main(argv=None):
     p.add_argument('--keep', action='store_true',
                    help="keep Odoo's run directory (configuration, log)")
     args = p.parse_args(argv)
-    args.brews = args.brews or (1000 if args.quick else 10000)
-    args.big_brews = args.big_brews or (2000 if args.quick else 50000)
+    args.brews = args.brews or (QUICK_BREWS if args.quick else 10000)
+    args.big_brews = args.big_brews or (QUICK_BIG_BREWS if args.quick
+                                        else 50000)
     if args.per_record_brews is None:
-        args.per_record_brews = 200 if args.quick else PER_RECORD_BREWS
+        args.per_record_brews = QUICK_PER_RECORD_BREWS if args.quick \
+            else PER_RECORD_BREWS
     args.parts = [x.strip() for x in args.parts.split(',') if x]
     args.protocols = [x.strip() for x in args.protocols.split(',') if x]
     for protocol in args.protocols:

@@ -2,7 +2,9 @@
 
 Real parts only: a PostgreSQL database with the addon, Odoo with prefork
 workers, the job runner and a cron worker (the requeue of dead jobs runs as
-its cron, every minute), emulator processes on free ports, and the drill
+its cron, every minute; ``--quick`` runs that cron by hand as soon as the
+killed worker's jobs may be judged, where the full drill waits for the
+cron worker), emulator processes on free ports, and the drill
 talking to them over HTTP (JSON-RPC, webhook deliveries, ``/_sim``).
 
 Sections (each prints a table row; ``--json PATH`` writes every figure).
@@ -97,17 +99,29 @@ def _addon_constant(path, name):
 hostile = _load('coffee_hostile_for_drill', 'emulator/hostile.py')
 REQUEUE_GRACE_SECONDS = _addon_constant('models/queue_job/requeue.py',
                                         'REQUEUE_GRACE_SECONDS')
+REQUEUE_CRON = 'connector_coffee.ir_cron_queue_job_requeue_dead'
 
 FULL = {'faults_n': 20000, 'concurrency_n': 5000, 'webhooks_n': 1000,
         'bad_n': 3000, 'bad_rate': 0.1, 'timeout': 900,
-        'hostile_modes': hostile.MODES, 'hostile_s': 90,
-        'hostile_deliveries': 200, 'hostile_slow': 20}
-QUICK = {'faults_n': 600, 'concurrency_n': 400, 'webhooks_n': 200,
-         'bad_n': 300, 'bad_rate': 0.2, 'timeout': 400,
+        'concurrency_events': 200, 'activity_s': 20,
+        'hostile_modes': hostile.MODES, 'hostile_versions': {},
+        'hostile_s': 90,
+        'hostile_deliveries': 200, 'hostile_slow': 20,
+        'run_requeue_cron': False}
+QUICK = {'faults_n': 300, 'concurrency_n': 200, 'webhooks_n': 100,
+         'bad_n': 150, 'bad_rate': 0.2, 'timeout': 400,
+         'concurrency_events': 30, 'activity_s': 8,
          # one mode per kind of lie (where it points, how slowly, what it
          # is): --quick proves the section runs, the full run measures
          'hostile_modes': ('redirect', 'trickle', 'json_as_html'),
-         'hostile_s': 15, 'hostile_deliveries': 20, 'hostile_slow': 2}
+         # and each on one version but the redirect, where the
+         # credentials of both could leak: a trickle of each version
+         # would fill the channel with its retries
+         'hostile_versions': {'redirect': ('1900', '2900'),
+                              'trickle': ('1900',),
+                              'json_as_html': ('2900',)},
+         'hostile_s': 8, 'hostile_deliveries': 10, 'hostile_slow': 2,
+         'run_requeue_cron': True}
 # what a message must say for each hostile mode: the machine's deed
 HOSTILE_SAYS = {
     'redirect': r'HTTP 307, a redirect to',
@@ -320,6 +334,23 @@ class Drill(object):
         out['thread'].start()
         return out
 
+    def run_requeue_cron(self, killed_at):
+        """In a thread: once the killed worker's jobs are of age, run the
+        requeue cron now, as its Run Manually button does (--quick: the
+        cron worker wakes once a minute, a wait that proves nothing more).
+        """
+        def run():
+            time.sleep(max(0.0, killed_at + REQUEUE_GRACE_SECONDS + 0.5
+                           - time.time()))
+            cron_id = self.odoo.call('ir.model.data', 'xmlid_to_res_id',
+                                     [REQUEUE_CRON], {'raise_if_not_found':
+                                                      True})
+            self.odoo.call('ir.cron', 'method_direct_trigger', [[cron_id]])
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
     def failed_sample(self, name, limit=5):
         """Failed jobs of backend ``name``: description and last line."""
         rows = self.odoo.sql(
@@ -370,6 +401,8 @@ class Drill(object):
                 pid, [j[1] for j in killed_jobs]))
             requeue = self.watch_requeue([j[0] for j in killed_jobs],
                                          killed_at)
+            if self.sizes['run_requeue_cron']:
+                self.run_requeue_cron(killed_at)
             seconds, rounds, diff = self.converge(
                 version, emu, backend_id, name,
                 timeout=self.sizes['timeout'], started=started)
@@ -400,6 +433,8 @@ class Drill(object):
                 ('killed_jobs', len(killed_jobs)),
                 ('requeued_jobs', len(requeue['states'])),
                 ('requeue_s', requeue['seconds']),
+                ('requeue_run_by', 'hand' if self.sizes['run_requeue_cron']
+                 else 'cron worker'),
                 ('killed_jobs_after', requeue['states']),
                 ('failed_jobs_sample', self.failed_sample(name)),
                 ('jobs', counts),
@@ -632,9 +667,10 @@ class Drill(object):
             # during the imports: signed events naming the records being
             # imported, and real changes the machine delivers itself
             sent = collections.Counter()
-            emu.sim('POST', 'activity', {'rate_per_s': 4, 'seconds': 20,
-                                         'brews': 3, 'consumers': 1})
-            for i in range(200 if not self.quick else 60):
+            emu.sim('POST', 'activity', {
+                'rate_per_s': 4, 'seconds': self.sizes['activity_s'],
+                'brews': 3, 'consumers': 1})
+            for i in range(self.sizes['concurrency_events']):
                 kind = rnd.random()
                 if kind < 0.6:
                     evt = ('brew.completed', rnd.choice(brews))
@@ -704,22 +740,25 @@ class Drill(object):
         """Backends on hostile machines (emulator/hostile.py) and a healthy
         one, Test Connection and imports on all of them, and oversized or
         slow webhook deliveries to Odoo's own port, for ``hostile_s``."""
-        modes = self.sizes['hostile_modes']
-        log('hostile: %d modes x 2 versions for %d s, %d webhook '
-            'deliveries' % (len(modes), self.sizes['hostile_s'],
+        pairs = [(version, mode) for version in ('1900', '2900')
+                 for mode in self.sizes['hostile_modes']
+                 if version in self.sizes['hostile_versions'].get(
+                     mode, (version,))]
+        log('hostile: %d backends (%d modes) for %d s, %d webhook '
+            'deliveries' % (len(pairs), len(self.sizes['hostile_modes']),
+                            self.sizes['hostile_s'],
                             self.sizes['hostile_deliveries']))
         listener = hostile.Listener().start()
         machines = []
         sampler = harness.RssSampler(self.odoo).start()
         try:
-            for version in ('1900', '2900'):
-                for mode in modes:
-                    machine = hostile.HostileMachine(
-                        mode, target=listener.url).start()
-                    # no name is the start of another (jobs_of)
-                    name = 'drill-hostile-%s-%s' % (mode, version)
-                    machines.append((version, mode, machine, name,
-                                     self.backend(name, version, machine)))
+            for version, mode in pairs:
+                machine = hostile.HostileMachine(
+                    mode, target=listener.url).start()
+                # no name is the start of another (jobs_of)
+                name = 'drill-hostile-%s-%s' % (mode, version)
+                machines.append((version, mode, machine, name,
+                                 self.backend(name, version, machine)))
             with harness.Emulator('2900', data='scale:200',
                                   rate_limit=1000) as emu:
                 res = self._hostile_run(machines, emu)

@@ -5,7 +5,8 @@
 # pytest only, not imported here:
 # - they need no registry: test_protocol_1900, test_protocol_2900,
 #   test_protocol_csvlog, test_protocol_signature, test_mapper_conversions
-#   (plain pytest functions), test_readme, test_lint, test_odoo_runner;
+#   (plain pytest functions), test_readme, test_lint, test_odoo_runner,
+#   test_harness_template;
 # - they start Odoo processes (or whole stacks) of their own: test_install,
 #   test_wheel, test_lifecycle, test_drill_quick, test_bench_quick,
 #   test_browser.

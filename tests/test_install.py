@@ -1,12 +1,13 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Installing and upgrading the addon in a fresh database is quiet.
+"""Installing and upgrading the addon in a new database is quiet.
 
 Runs Odoo as a user would, in its own process, and reads its log: any
 WARNING or ERROR that names this addon, its models or its files fails.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,9 +83,28 @@ def complaints(log):
     return found
 
 
+def create_database(database, data_dir):
+    """A database holding the addon's dependencies only: under bin/test
+    a copy of its own made just after it installed them
+    (``COFFEE_TEST_DEPS_DB``), with its filestore under ``data_dir``;
+    else an empty one (``-i`` then installs them too)."""
+    template = os.environ.get('COFFEE_TEST_DEPS_DB')
+    if not template:
+        odoo.service.db._create_empty_database(database)
+        return
+    with odoo.sql_db.db_connect('postgres').cursor() as cr:
+        cr.autocommit(True)
+        cr.execute('CREATE DATABASE "%s" ENCODING \'unicode\' '
+                   'TEMPLATE "%s"' % (database, template))
+    filestore = os.path.join(config['data_dir'], 'filestore', template)
+    if os.path.isdir(filestore):
+        shutil.copytree(filestore, os.path.join(data_dir, 'filestore',
+                                                database))
+
+
 def test_install_and_upgrade_are_quiet():
     database = 'coffee_install_%s' % uuid.uuid4().hex[:10]
-    odoo.service.db._create_empty_database(database)
+    create_database(database, config['data_dir'])
     try:
         install_log = run_odoo(database, '-i', 'connector_coffee')
         assert 'odoo.modules.loading: Modules loaded.' in install_log
@@ -102,6 +122,8 @@ def drop_database(database):
     with odoo.sql_db.db_connect('postgres').cursor() as cr:
         cr.autocommit(True)
         cr.execute('DROP DATABASE IF EXISTS "%s"' % database)
+    shutil.rmtree(os.path.join(config['data_dir'], 'filestore', database),
+                  ignore_errors=True)
 
 
 def test_complaints_reads_our_lines_only():

@@ -25,7 +25,13 @@ import pytest
 import odoo
 
 from ..emulator.harness import EmulatorProcess
-from .test_install import LOG_LINE, complaints, drop_database, keychain_options
+from .test_install import (
+    LOG_LINE,
+    complaints,
+    create_database,
+    drop_database,
+    keychain_options,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULE = 'connector_coffee'
@@ -229,7 +235,7 @@ def test_from_the_wheel_install_import_upgrade_uninstall_reinstall(
         wheel, tmp_path):
     python, site = make_wheel_venv(str(tmp_path / 'venv'), wheel)
     database = 'coffee_wheel_%s' % uuid.uuid4().hex[:10]
-    odoo.service.db._create_empty_database(database)
+    create_database(database, str(tmp_path / 'data'))
     emulator = EmulatorProcess('2900', data='demo').start()
     try:
         cycle = Lifecycle(python, str(tmp_path), database)
