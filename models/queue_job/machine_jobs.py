@@ -1,0 +1,101 @@
+# Copyright 2026 Coffee Connector Authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The jobs that talk to a machine: one of a machine at a time, none
+against a machine known to be off.
+
+queue_job 11 limits channels, not machines: it reads the capacities from
+the configuration at start and gives a new subchannel no limit. So the
+share of a machine is kept here, as a job starts its work (in
+``Job.perform``, see requeue.py): a job whose machine is already working
+for another job waits a few seconds, without using a try. With the
+coffee channel's few places, a slow machine then holds one place at most,
+and the other machines' jobs take the others; a machine that does not
+answer stops holding any once it is unreachable.
+"""
+from odoo import _, api, models
+
+from odoo.addons.connector.database import pg_try_advisory_lock
+from odoo.addons.queue_job.exception import (
+    NothingToDoJob,
+    RetryableJobError,
+)
+
+#: jobs that read from the machine: the import after an outage catches up
+MACHINE_IMPORT_JOBS = frozenset([
+    'import_batch', 'import_record', 'import_removed',
+    'import_log_csv_from_machine'])
+#: jobs that change the machine: they wait for it
+MACHINE_WRITE_JOBS = frozenset([
+    'export_record', 'export_delete', '_pour_on_machine'])
+PROBE_JOB = 'probe_machine'
+MACHINE_JOBS = MACHINE_IMPORT_JOBS | MACHINE_WRITE_JOBS | {PROBE_JOB}
+#: seconds before a job of a machine busy with another job looks again
+MACHINE_BUSY_RETRY_SECONDS = 3
+#: seconds before a change for an unreachable machine looks again
+UNREACHABLE_RETRY_SECONDS = 120
+
+
+class QueueJob(models.Model):
+    _inherit = 'queue.job'
+
+    @api.model
+    def _coffee_perform(self, job_, perform):
+        """``perform(job_)``, if the job's machine lets it run now.
+
+        A job of an unreachable machine does not run: an import ends done
+        with a message, a change waits. A job whose machine runs another
+        job waits. Neither uses a try (``ignore_retry``).
+
+        A job that fails is rolled back to a savepoint here, before
+        /queue_job/runjob writes it failed in a transaction of its own:
+        that write stores the error on the machine, and must not wait
+        for the rows the failed job locked (the runner rolls that
+        transaction back anyway, later). A retried job keeps its work:
+        the runner commits it (the count of connection failures).
+        """
+        record = self.search([('uuid', '=', job_.uuid)], limit=1)
+        backend = record.coffee_backend_id
+        if not backend or job_.method_name not in MACHINE_JOBS:
+            return perform(job_)
+        if backend.reachability == 'unreachable' and \
+                job_.method_name != PROBE_JOB:
+            if job_.method_name in MACHINE_IMPORT_JOBS:
+                job_.result = _(
+                    'Not run: %s; the import after it comes back catches '
+                    'up.') % backend._unreachable_message()
+                return job_.result
+            raise RetryableJobError(
+                _('%s: waits for it to come back.')
+                % backend._unreachable_message(),
+                seconds=UNREACHABLE_RETRY_SECONDS, ignore_retry=True)
+        if not pg_try_advisory_lock(
+                self.env, 'connector_coffee.machine.%d' % backend.id):
+            raise RetryableJobError(
+                _('%s is working for another job: waits.') % backend.name,
+                seconds=MACHINE_BUSY_RETRY_SECONDS, ignore_retry=True)
+        cr = self.env.cr
+        cr.execute('SAVEPOINT coffee_machine_job')
+        try:
+            result = perform(job_)
+        except (RetryableJobError, NothingToDoJob):
+            raise
+        except Exception:
+            cr.execute('ROLLBACK TO SAVEPOINT coffee_machine_job')
+            self.env.clear()
+            raise
+        cr.execute('RELEASE SAVEPOINT coffee_machine_job')
+        return result
+
+    @api.multi
+    def write(self, vals):
+        result = super(QueueJob, self).write(vals)
+        if vals.get('state') == 'failed':
+            for record in self.filtered('coffee_backend_id'):
+                # connection failures are retried: a machine job that
+                # failed before its tries ran out had an answer
+                answered = record.method_name in MACHINE_JOBS and (
+                    not record.max_retries or
+                    record.retry < record.max_retries)
+                record.coffee_backend_id._coffee_job_failed(
+                    record, answered=answered)
+        return result
