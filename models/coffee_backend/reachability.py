@@ -33,24 +33,25 @@ class CoffeeBackend(models.Model):
     reachability = fields.Selection(
         selection=[('reachable', 'Reachable'),
                    ('unreachable', 'Unreachable')],
-        required=True, default='reachable', readonly=True,
+        required=True, default='reachable', readonly=True, copy=False,
         help="Unreachable: the machine did not answer %d times in a row. "
              "Scheduled imports then only probe it." % UNREACHABLE_AFTER)
-    unreachable_since = fields.Datetime(readonly=True)
+    unreachable_since = fields.Datetime(readonly=True, copy=False)
     reachability_error = fields.Text(
-        string='Last Connection Error', readonly=True)
+        string='Last Connection Error', readonly=True, copy=False)
     reachability_failures = fields.Integer(
-        string='Connection Failures', readonly=True,
+        string='Connection Failures', readonly=True, copy=False,
         help="Connection failures and time-outs in a row.")
     reachability_checkpoint_id = fields.Many2one(
         comodel_name='connector.checkpoint', string='Outage Checkpoint',
-        readonly=True, ondelete='set null')
+        readonly=True, copy=False, ondelete='set null')
     # a job's error may quote what the machine answered
     last_error = fields.Text(
-        readonly=True, groups=CONNECTOR_MANAGER,
+        readonly=True, copy=False, groups=CONNECTOR_MANAGER,
         help="Why the last failed job of this machine failed.")
     last_error_date = fields.Datetime(
-        string='Last Error On', readonly=True, groups=CONNECTOR_MANAGER)
+        string='Last Error On', readonly=True, copy=False,
+        groups=CONNECTOR_MANAGER)
 
     @api.multi
     def _coffee_connection_failed(self, error):
