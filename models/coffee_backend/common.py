@@ -8,12 +8,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ...components.core import IMPORT_MAX_RETRIES
-from ...protocol import (
-    CoffeeConnectionError,
-    CoffeeError,
-    CoffeeTimeout,
-    client_class,
-)
+from ...protocol import CoffeeConnectionError, CoffeeError, CoffeeTimeout, client_class
 
 _logger = logging.getLogger(__name__)
 

@@ -15,10 +15,7 @@ answer stops holding any once it is unreachable.
 from odoo import _, api, models
 
 from odoo.addons.connector.database import pg_try_advisory_lock
-from odoo.addons.queue_job.exception import (
-    NothingToDoJob,
-    RetryableJobError,
-)
+from odoo.addons.queue_job.exception import NothingToDoJob, RetryableJobError
 
 #: jobs that read from the machine: the import after an outage catches up
 MACHINE_IMPORT_JOBS = frozenset([
