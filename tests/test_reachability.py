@@ -238,3 +238,35 @@ class TestFairShare(CoffeeEmulatorCase):
         job = Job.load(self.env, busy.uuid)
         self.assertIn('last page', job.perform())
         self.assertEqual(job.retry, 1)
+
+    def test_slow_machines_share_one_place(self):
+        self.backend.write({'timeout': 1})
+        # its job works longer than half its time-out: a slow machine
+        self.sim('POST', 'config', {'delay_ms': 600})
+        self.backend.import_beverages()
+        self.assertIn('last page', self.perform_jobs()[0])
+        self.assertTrue(self.backend.machine_slow)
+        self.assertFalse(self.other.machine_slow)
+        self.sim('POST', 'config', {'delay_ms': 0})
+        registry = odoo.registry(self.env.cr.dbname)
+        with registry.cursor() as other_cr:
+            # another slow machine's job works
+            other_env = api.Environment(other_cr, odoo.SUPERUSER_ID, {})
+            self.assertTrue(pg_try_advisory_lock(
+                other_env, 'connector_coffee.slow_machines'))
+            self.backend.import_brews()
+            self.other.import_brews()
+            slow, healthy = self.queued_jobs()
+            job = Job.load(self.env, slow.uuid)
+            with self.assertRaisesRegex(RetryableJobError,
+                                        'another slow machine'):
+                job.perform()
+            self.assertEqual(job.retry, 0)
+            job = Job.load(self.env, healthy.uuid)
+            self.assertIn('last page', job.perform())
+            other_cr.rollback()
+        # fast again (well within its usual time-out): not slow any more
+        self.backend.write({'timeout': 30})
+        job = Job.load(self.env, slow.uuid)
+        self.assertIn('last page', job.perform())
+        self.assertFalse(self.backend.machine_slow)

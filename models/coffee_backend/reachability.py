@@ -42,6 +42,10 @@ class CoffeeBackend(models.Model):
     reachability_failures = fields.Integer(
         string='Connection Failures', readonly=True, copy=False,
         help="Connection failures and time-outs in a row.")
+    machine_slow = fields.Boolean(
+        string='Slow', readonly=True, copy=False,
+        help="Its last job worked long: the jobs of slow machines run one "
+             "at a time, so that they leave the other machines room.")
     reachability_checkpoint_id = fields.Many2one(
         comodel_name='connector.checkpoint', string='Outage Checkpoint',
         readonly=True, copy=False, ondelete='set null')

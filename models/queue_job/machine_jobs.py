@@ -9,9 +9,12 @@ share of a machine is kept here, as a job starts its work (in
 ``Job.perform``, see requeue.py): a job whose machine is already working
 for another job waits a few seconds, without using a try. With the
 coffee channel's few places, a slow machine then holds one place at most,
-and the other machines' jobs take the others; a machine that does not
+and the other machines' jobs take the others; the slow machines (a job
+that works long) share one place between them; a machine that does not
 answer stops holding any once it is unreachable.
 """
+import time
+
 from odoo import _, api, models
 
 from odoo.addons.connector.database import pg_try_advisory_lock
@@ -30,6 +33,9 @@ MACHINE_JOBS = MACHINE_IMPORT_JOBS | MACHINE_WRITE_JOBS | {PROBE_JOB}
 MACHINE_BUSY_RETRY_SECONDS = 3
 #: seconds before a change for an unreachable machine looks again
 UNREACHABLE_RETRY_SECONDS = 120
+#: a job of a machine that works longer than this (or than half the
+#: machine's time-out, when shorter) makes the machine slow (seconds)
+SLOW_JOB_SECONDS = 10
 
 
 class QueueJob(models.Model):
@@ -70,18 +76,41 @@ class QueueJob(models.Model):
             raise RetryableJobError(
                 _('%s is working for another job: waits.') % backend.name,
                 seconds=MACHINE_BUSY_RETRY_SECONDS, ignore_retry=True)
+        if backend.machine_slow and not pg_try_advisory_lock(
+                self.env, 'connector_coffee.slow_machines'):
+            raise RetryableJobError(
+                _('%s is slow, and another slow machine is working: '
+                  'waits.') % backend.name,
+                seconds=MACHINE_BUSY_RETRY_SECONDS, ignore_retry=True)
         cr = self.env.cr
         cr.execute('SAVEPOINT coffee_machine_job')
+        started = time.time()
         try:
             result = perform(job_)
         except (RetryableJobError, NothingToDoJob):
+            self._coffee_time_machine(backend, time.time() - started)
             raise
         except Exception:
             cr.execute('ROLLBACK TO SAVEPOINT coffee_machine_job')
             self.env.clear()
             raise
         cr.execute('RELEASE SAVEPOINT coffee_machine_job')
+        self._coffee_time_machine(backend, time.time() - started)
         return result
+
+    @api.model
+    def _coffee_time_machine(self, backend, seconds):
+        """A machine whose job worked ``seconds`` is slow, or not any more.
+
+        The jobs of slow machines run one at a time in the whole channel
+        (their own lock): the one place per machine alone would let two
+        slow machines take both places of ``root.coffee:2`` while the
+        healthy ones wait; so at least one place stays theirs.
+        """
+        limit = min(SLOW_JOB_SECONDS, (backend.timeout or 30) / 2.0)
+        slow = seconds > limit
+        if slow != backend.machine_slow:
+            backend.write({'machine_slow': slow})
 
     @api.multi
     def write(self, vals):
