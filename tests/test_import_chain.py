@@ -2,6 +2,14 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """One chain of import_batch jobs per machine and object: a second press
 while one waits or runs queues nothing, and says so."""
+import psycopg2
+from psycopg2 import errorcodes
+
+import odoo
+from odoo import SUPERUSER_ID, api
+
+from odoo.addons.component.tests.common import TransactionComponentCase
+
 from .common import CoffeeEmulatorCase
 
 MODELS = ['coffee.brew', 'coffee.product.product', 'coffee.res.partner']
@@ -73,3 +81,55 @@ class TestImportChain(CoffeeEmulatorCase):
         scheduler()
         self.assertEqual(len(self.chain_jobs().filtered(
             lambda j: j.state == 'pending')), 3)
+
+
+class TestTwoPressesAtOnce(TransactionComponentCase):
+    """Two transactions queue the same import at once, as two requests
+    do: the backend and the jobs are committed, removed after."""
+
+    at_install = False
+    post_install = True
+
+    def setUp(self):
+        super(TestTwoPressesAtOnce, self).setUp()
+        self.registry_ = odoo.registry(self.env.cr.dbname)
+        with self.registry_.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.backend_id = env['coffee.backend'].create({
+                'name': 'Two presses', 'version': '2900',
+                'location': 'http://127.0.0.1:9'}).id
+        self.addCleanup(self._remove)
+
+    def _remove(self):
+        with self.registry_.cursor() as cr:
+            cr.execute('DELETE FROM queue_job WHERE coffee_backend_id = %s',
+                       (self.backend_id,))
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env['coffee.backend'].browse(self.backend_id).unlink()
+
+    def test_the_second_serializes_then_sees_the_chain(self):
+        first = self.registry_.cursor()
+        second = self.registry_.cursor()
+        self.addCleanup(first.close)
+        self.addCleanup(second.close)
+        backends = [api.Environment(cr, SUPERUSER_ID, {})[
+            'coffee.backend'].browse(self.backend_id)
+            for cr in (first, second)]
+        # both read the machine before either queues (their snapshots)
+        self.assertEqual(backends[0].name, backends[1].name)
+        self.assertIsNone(backends[0]._queue_import('coffee.brew'))
+        first.commit()
+        with self.assertRaises(psycopg2.OperationalError) as caught:
+            backends[1]._queue_import('coffee.brew')
+        self.assertEqual(caught.exception.pgcode,
+                         errorcodes.SERIALIZATION_FAILURE)
+        # what Odoo's RPC layer does: the same call in a new transaction
+        second.rollback()
+        backends[1].invalidate_cache()
+        self.assertIn('still running',
+                      backends[1]._queue_import('coffee.brew'))
+        second.commit()
+        second.execute(
+            "SELECT count(*) FROM queue_job WHERE coffee_backend_id = %s "
+            "AND method_name = 'import_batch'", (self.backend_id,))
+        self.assertEqual(second.fetchone()[0], 1)

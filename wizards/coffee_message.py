@@ -13,7 +13,7 @@ class CoffeeMessage(models.TransientModel):
     message = fields.Text(readonly=True)
 
     @api.model
-    def action_show(self, message):
+    def _action_show(self, message):
         """The action that opens ``message`` in a small dialog."""
         wizard = self.create({'message': message})
         return {

@@ -408,16 +408,15 @@ class CoffeeBackend(models.Model):
         """Queue the first page of a chain of ``import_batch`` jobs, unless
         a chain of the machine and object is still waiting or running.
 
-        Returns None when queued, else why not. Race-safe: the backend's
-        row is updated first, so that of two transactions queueing at
-        once (REPEATABLE READ) the second waits for the first and then
-        fails to serialize; Odoo's RPC layer runs it again (the job runner
-        postpones a job), in a transaction that sees the first chain.
+        Returns None when queued, else why not. Race-safe: the row of
+        the machine and object in ``coffee.import.chain`` is written first,
+        so that of two transactions queueing at once (REPEATABLE READ) the
+        second waits for the first and then fails to serialize; Odoo's RPC
+        layer runs it again (the job runner postpones a job), in a
+        transaction that sees the first chain. Jobs never write that row.
         """
         self.ensure_one()
-        self.env.cr.execute(
-            'UPDATE coffee_backend SET write_date = write_date '
-            'WHERE id = %s', (self.id,))
+        self.env['coffee.import.chain']._claim(self, model_name)
         description = self.env[model_name]._description
         if self._open_import_chain(model_name):
             return _('%(machine)s: the import of %(model)s is still running; '
@@ -450,7 +449,7 @@ class CoffeeBackend(models.Model):
         messages = [message for message in messages if message]
         if not messages:
             return True
-        return self.env['coffee.message'].action_show('\n'.join(messages))
+        return self.env['coffee.message']._action_show('\n'.join(messages))
 
     @api.multi
     def import_beverages(self):
@@ -598,6 +597,39 @@ class CoffeeBackendWatermark(models.Model):
         ('backend_model_uniq', 'unique(backend_id, model)',
          'One watermark per machine and model.'),
     ]
+
+
+class CoffeeImportChain(models.Model):
+    """When an import chain of a machine and object was last queued.
+
+    The row the transactions that queue a chain write, so that two of
+    them at once serialize (see ``coffee.backend._queue_import``).
+    """
+
+    _name = 'coffee.import.chain'
+    _description = 'Coffee Import Chain'
+    _log_access = False
+
+    backend_id = fields.Many2one(
+        comodel_name='coffee.backend', required=True, ondelete='cascade')
+    model = fields.Char(required=True)
+    queued_date = fields.Datetime(string='Last Queued On')
+
+    _sql_constraints = [
+        ('backend_model_uniq', 'unique(backend_id, model)',
+         'One row per machine and model.'),
+    ]
+
+    @api.model
+    def _claim(self, backend, model_name):
+        """Write the row of ``backend`` and ``model_name`` (created the
+        first time)."""
+        self.env.cr.execute("""
+            INSERT INTO coffee_import_chain (backend_id, model, queued_date)
+            VALUES (%s, %s, now() AT TIME ZONE 'UTC')
+            ON CONFLICT (backend_id, model)
+            DO UPDATE SET queued_date = EXCLUDED.queued_date
+        """, (backend.id, model_name), log_exceptions=False)
 
 
 def _last_line(text):

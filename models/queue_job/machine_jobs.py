@@ -49,7 +49,8 @@ class QueueJob(models.Model):
         with a message, a change waits. A job whose machine runs another
         job waits. Neither uses a try (``ignore_retry``).
 
-        A job that fails is rolled back to a savepoint here, before
+        A job of a machine that fails (any job of a machine) is rolled back
+        to a savepoint here, before
         /queue_job/runjob writes it failed in a transaction of its own:
         that write stores the error on the machine, and must not wait
         for the rows the failed job locked (the runner rolls that
@@ -58,8 +59,10 @@ class QueueJob(models.Model):
         """
         record = self.search([('uuid', '=', job_.uuid)], limit=1)
         backend = record.coffee_backend_id
-        if not backend or job_.method_name not in MACHINE_JOBS:
+        if not backend:
             return perform(job_)
+        if job_.method_name not in MACHINE_JOBS:
+            return self._coffee_perform_in_savepoint(job_, perform)
         if backend.reachability == 'unreachable' and \
                 job_.method_name != PROBE_JOB:
             if job_.method_name in MACHINE_IMPORT_JOBS:
@@ -82,20 +85,30 @@ class QueueJob(models.Model):
                 _('%s is slow, and another slow machine is working: '
                   'waits.') % backend.name,
                 seconds=MACHINE_BUSY_RETRY_SECONDS, ignore_retry=True)
+        started = time.time()
+        try:
+            result = self._coffee_perform_in_savepoint(job_, perform)
+        except (RetryableJobError, NothingToDoJob):
+            self._coffee_time_machine(backend, time.time() - started)
+            raise
+        self._coffee_time_machine(backend, time.time() - started)
+        return result
+
+    @api.model
+    def _coffee_perform_in_savepoint(self, job_, perform):
+        """``perform(job_)``; what a failed one wrote is rolled back at
+        once (see ``_coffee_perform``)."""
         cr = self.env.cr
         cr.execute('SAVEPOINT coffee_machine_job')
-        started = time.time()
         try:
             result = perform(job_)
         except (RetryableJobError, NothingToDoJob):
-            self._coffee_time_machine(backend, time.time() - started)
             raise
         except Exception:
             cr.execute('ROLLBACK TO SAVEPOINT coffee_machine_job')
             self.env.clear()
             raise
         cr.execute('RELEASE SAVEPOINT coffee_machine_job')
-        self._coffee_time_machine(backend, time.time() - started)
         return result
 
     @api.model
