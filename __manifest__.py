@@ -31,6 +31,7 @@
         'wizards/coffee_brew_csv_import_views.xml',
         'wizards/coffee_partner_badge_views.xml',
         'wizards/coffee_pour_coffee_views.xml',
+        'wizards/coffee_message_views.xml',
         'views/res_partner_views.xml',
         'views/product_views.xml',
         'views/coffee_brew_views.xml',

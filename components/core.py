@@ -12,7 +12,7 @@ from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.exception import InvalidDataError, MappingError
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
-from ..protocol import CoffeeError
+from ..protocol import CoffeeConnectionError, CoffeeError, CoffeeTimeout
 
 # seconds before a job retries after a machine error that says nothing of
 # when to come back, by tries done: queue_job runs a retried job before any
@@ -62,7 +62,7 @@ class BaseCoffeeConnectorComponent(AbstractComponent):
 
 
 @contextmanager
-def job_errors():
+def job_errors(backend=None):
     """Turn the machine's refusals into what the job queue understands.
 
     Overload, time-outs and server errors are retried later (after the
@@ -70,15 +70,28 @@ def job_errors():
     RETRY_PATTERN says); anything else fails the job with the machine's
     reason, which never holds a password or a token. Credentials this
     server cannot read fail the job at once: no retry would find the key.
+
+    With the ``backend`` the job talks to, its reachability is kept: a
+    connection failure or a time-out counts against the machine, any
+    answer (an error answer too) clears the count.
     """
     try:
         yield
     except CoffeeCredentialsUnavailable as err:
         raise FailedJobError(err.name)
+    except (CoffeeConnectionError, CoffeeTimeout) as err:
+        if backend is not None:
+            backend._coffee_connection_failed(err)
+        raise RetryableJobError(str(err), seconds=err.retry_after)
     except CoffeeError as err:
+        if backend is not None:
+            backend._coffee_machine_answered()
         if err.retryable:
             raise RetryableJobError(str(err), seconds=err.retry_after)
         raise FailedJobError(str(err))
+    else:
+        if backend is not None:
+            backend._coffee_machine_answered()
 
 
 class CreatedMeanwhile(RetryableJobError):

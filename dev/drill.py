@@ -27,9 +27,11 @@ run while they do (one Odoo, channel ``root.coffee:2``): a busy server.
     flight at the end and what became of the killed worker's jobs.
 ``concurrency``
     A 2900 with a registered webhook: two ``import_all`` at the same
-    instant, while signed events for the same records are delivered and
-    the machine changes records (its own webhook deliveries). Duplicates,
-    jobs failed on a deadlock or a serialization failure, lost records.
+    instant, then a second press while their chains run, while signed
+    events for the same records are delivered and the machine changes
+    records (its own webhook deliveries). Duplicates, jobs failed on a
+    deadlock or a serialization failure, lost records; ``chains_started``
+    (3: one per object) and ``second_press_queued`` (0).
 ``webhooks``
     Deliveries to the controller: new events, 10 % re-deliveries, 5 %
     forged signatures, 5 % replays signed outside the 300 s window.
@@ -183,6 +185,13 @@ class Drill(object):
 
     def job_counts(self, name):
         return self.odoo.job_counts(self.jobs_of(name))
+
+    def first_pages(self, name):
+        """The first pages of import chains queued for backend ``name``."""
+        return int(self.odoo.sql(
+            "select count(*) from queue_job where method_name = "
+            "'import_batch' and name not like '%%(continued)' and %s"
+            % self.jobs_of(name))[0][0])
 
     def waiting(self, name):
         return bool(self.odoo.sql('select 1 from queue_job where %s and %s '
@@ -664,6 +673,11 @@ class Drill(object):
                 th.start()
             for th in threads:
                 th.join()
+            # one chain per object: the two presses at once started three;
+            # a second press while they run starts none
+            chains_started = self.first_pages(name)
+            self.import_all(backend_id)
+            second_press_queued = self.first_pages(name) - chains_started
             # during the imports: signed events naming the records being
             # imported, and real changes the machine delivers itself
             sent = collections.Counter()
@@ -721,6 +735,8 @@ class Drill(object):
                 ('converge_s', round(seconds, 1) if seconds else None),
                 ('import_all_rounds', rounds),
                 ('import_all_errors', errors),
+                ('chains_started', chains_started),
+                ('second_press_queued', second_press_queued),
                 ('events_sent', dict(sent)),
                 ('machine_deliveries', dict(collections.Counter(
                     d['state'] for d in deliveries))),
@@ -1146,7 +1162,8 @@ class Drill(object):
                    'job_retries'),
         'concurrency': ('records', 'duplicates', 'deadlocks_failed',
                         'failed_jobs', 'lost', 'converge_s',
-                        'import_all_rounds'),
+                        'import_all_rounds', 'chains_started',
+                        'second_press_queued'),
         'webhooks': ('deliveries', 'forged_accepted', 'stale_accepted',
                      'imported_twice', 'p95_ms', 'median_ms'),
         'bad_input': ('records', 'served_bad', 'unexplained',

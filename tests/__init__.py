@@ -33,3 +33,5 @@ from . import test_security_csv
 from . import test_views
 from . import test_webhook_limits
 from . import test_integrity_errors
+from . import test_reachability
+from . import test_import_chain

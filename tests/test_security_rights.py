@@ -26,6 +26,7 @@ PUBLIC_METHODS = {
     ('coffee.backend', 'import_consumers'): 'manager',
     ('coffee.backend', 'import_brews'): 'manager',
     ('coffee.backend', 'import_all'): 'manager',
+    ('coffee.backend', 'probe_machine'): 'manager',
     ('coffee.backend', 'add_checkpoint'): 'manager',
     ('coffee.backend', 'register_webhook'): 'manager',
     ('coffee.backend', 'unregister_webhook'): 'manager',
@@ -248,6 +249,8 @@ class RightsCases(object):
                             'import_removed', backend_id)
         self.assert_refused(self.refused_users, 'coffee.brew',
                             'import_log_csv_from_machine', backend_id)
+        self.assert_refused(self.refused_users, 'coffee.backend',
+                            'probe_machine', [backend_id])
         attachment = self.env['ir.attachment'].create({
             'name': 'log.csv', 'datas': b'', 'res_model': 'coffee.backend',
             'res_id': backend_id})

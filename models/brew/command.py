@@ -70,7 +70,7 @@ class CoffeeBrew(models.Model):
         self.backend_id._check_may_pour(self.partner_id)
         brew = self.sudo()
         backend = brew.backend_id
-        with job_errors(), backend.work_on(self._name) as work:
+        with job_errors(backend), backend.work_on(self._name) as work:
             command = work.component(usage='brew.command')
             try:
                 return command.run(brew)

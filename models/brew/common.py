@@ -131,7 +131,7 @@ class CoffeeBrew(models.Model):
     def import_log_csv_from_machine(self, backend):
         """Import the log export a networked 1900 serves (log.csv)."""
         backend = self.env['coffee.backend']._coffee_for_sync(backend)
-        with job_errors(), backend.work_on(self._name) as work:
+        with job_errors(backend), backend.work_on(self._name) as work:
             return self._csv_importer(work).run_from_machine()
 
     @api.model

@@ -3,3 +3,4 @@ from . import webhook
 from . import credentials
 from . import pour
 from . import watchdog
+from . import reachability

@@ -8,11 +8,13 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ...components.core import IMPORT_MAX_RETRIES
-from ...protocol import CoffeeError, client_class
+from ...protocol import CoffeeConnectionError, CoffeeError, CoffeeTimeout, client_class
 
 _logger = logging.getLogger(__name__)
 
 MACHINE_STATES = ('ready', 'brewing', 'descaling', 'error')
+# a job that waits to run or runs
+OPEN_JOB_STATES = ('pending', 'enqueued', 'started')
 CONNECTOR_MANAGER = 'connector.group_connector_manager'
 
 
@@ -127,14 +129,6 @@ class CoffeeBackend(models.Model):
     last_sync_brews = fields.Datetime(
         string='Brews Imported On', compute='_compute_last_sync',
         help="End of the last import of brews that succeeded.")
-    # a job's error may quote what the machine answered
-    last_error = fields.Text(
-        compute='_compute_last_sync',
-        groups='connector.group_connector_manager',
-        help="Why the last failed job of this machine failed.")
-    last_error_date = fields.Datetime(
-        string='Last Error On', compute='_compute_last_sync',
-        groups='connector.group_connector_manager')
 
     # -- smart buttons and status --------------------------------------
 
@@ -181,8 +175,6 @@ class CoffeeBackend(models.Model):
     def _compute_last_sync(self):
         """From the jobs of the machine (kept 30 days by queue_job)."""
         jobs = self.env['queue.job'].sudo()
-        # a job's error is for managers; export_data does not check groups
-        may_see_errors = self._is_connector_manager()
         models = (('last_sync_beverages', 'coffee.product.product'),
                   ('last_sync_consumers', 'coffee.res.partner'),
                   ('last_sync_brews', 'coffee.brew'))
@@ -197,15 +189,6 @@ class CoffeeBackend(models.Model):
                     ('state', '=', 'done'),
                 ], order='date_done desc', limit=1)
                 backend[field_name] = done.date_done
-            failed = jobs.search([
-                ('coffee_backend_id', '=', backend.id),
-                ('state', '=', 'failed'),
-            ], order='date_created desc', limit=1)
-            if not may_see_errors:
-                failed = jobs.browse()
-            backend.last_error = '%s\n%s' % (
-                failed.name, _last_line(failed.exc_info)) if failed else False
-            backend.last_error_date = failed.date_created or False
 
     @api.multi
     def _open_list(self, name, model_name, domain, context=None):
@@ -279,14 +262,16 @@ class CoffeeBackend(models.Model):
             yield work
 
     @contextmanager
-    def _client(self):
-        """A protocol client for the machine (closed after use)."""
+    def _client(self, timeout=None):
+        """A protocol client for the machine (closed after use), that
+        waits ``timeout`` seconds at most (the backend's by default)."""
         self.ensure_one()
         backend = self.sudo()
+        timeout = timeout or backend.timeout or 30
         client = client_class(backend.version)(
             backend.location, backend.username or '',
             backend._coffee_secret('password'),
-            timeout=(min(5, backend.timeout or 30), backend.timeout or 30))
+            timeout=(min(5, timeout), timeout))
         try:
             yield client
         finally:
@@ -295,12 +280,20 @@ class CoffeeBackend(models.Model):
     # -- machine status ---------------------------------------------------
 
     @api.multi
-    def _read_machine(self):
-        """Read the machine's identity and status and store them."""
+    def _read_machine(self, timeout=None):
+        """Read the machine's identity and status and store them (an
+        answer: the machine is reachable)."""
         self.ensure_one()
-        with self._client() as client:
-            machine = client.check_machine()
+        with self._client(timeout=timeout) as client:
+            try:
+                machine = client.check_machine()
+            except (CoffeeConnectionError, CoffeeTimeout):
+                raise
+            except CoffeeError:
+                self.sudo()._coffee_machine_answered()
+                raise
         self.sudo().write(self._machine_values(machine))
+        self.sudo()._coffee_machine_answered()
         return machine
 
     @api.multi
@@ -400,18 +393,63 @@ class CoffeeBackend(models.Model):
 
     @api.multi
     def _import(self, model_name, full=False):
+        """Queue an import of ``model_name`` from each machine.
+
+        Returns True, or, when a machine's import was not queued (its
+        chain is still running), an action that tells the person why.
+        """
         self._check_may_sync()
         self._check_credentials()
-        for backend in self:
-            self.env[model_name].with_delay(
-                description=(
-                    _('Import %(model)s from %(machine)s (full)') if full
-                    else _('Import %(model)s from %(machine)s')) % {
-                        'model': self.env[model_name]._description,
-                        'machine': backend.name},
-                max_retries=IMPORT_MAX_RETRIES,
-            ).import_batch(backend, full=full)
-        return True
+        return self._tell([backend._queue_import(model_name, full=full)
+                           for backend in self])
+
+    @api.multi
+    def _queue_import(self, model_name, full=False):
+        """Queue the first page of a chain of ``import_batch`` jobs, unless
+        a chain of the machine and object is still waiting or running.
+
+        Returns None when queued, else why not. Race-safe: the row of
+        the machine and object in ``coffee.import.chain`` is written first,
+        so that of two transactions queueing at once (REPEATABLE READ) the
+        second waits for the first and then fails to serialize; Odoo's RPC
+        layer runs it again (the job runner postpones a job), in a
+        transaction that sees the first chain. Jobs never write that row.
+        """
+        self.ensure_one()
+        self.env['coffee.import.chain']._claim(self, model_name)
+        description = self.env[model_name]._description
+        if self._open_import_chain(model_name):
+            return _('%(machine)s: the import of %(model)s is still running; '
+                     'not queued again.') % {
+                         'machine': self.name, 'model': description}
+        self.env[model_name].with_delay(
+            description=(
+                _('Import %(model)s from %(machine)s (full)') if full
+                else _('Import %(model)s from %(machine)s')) % {
+                    'model': description, 'machine': self.name},
+            max_retries=IMPORT_MAX_RETRIES,
+        ).import_batch(self, full=full)
+        return None
+
+    @api.multi
+    def _open_import_chain(self, model_name):
+        """The waiting or running pages (the first one or a continuation)
+        of an import of ``model_name`` from the machine."""
+        self.ensure_one()
+        return self.env['queue.job'].sudo().search([
+            ('coffee_backend_id', '=', self.id),
+            ('model_name', '=', model_name),
+            ('method_name', '=', 'import_batch'),
+            ('state', 'in', OPEN_JOB_STATES),
+        ], limit=1)
+
+    @api.model
+    def _tell(self, messages):
+        """True, or an action showing the ``messages`` that are set."""
+        messages = [message for message in messages if message]
+        if not messages:
+            return True
+        return self.env['coffee.message']._action_show('\n'.join(messages))
 
     @api.multi
     def import_beverages(self):
@@ -430,16 +468,22 @@ class CoffeeBackend(models.Model):
         """Queue the import of everything that changed on the machine.
 
         When the full import interval has passed, consumers are listed in
-        full, which reveals the cards removed from a 1900.
+        full, which reveals the cards removed from a 1900. An import whose
+        chain is still running is not queued again (the person is told).
         """
+        self._check_may_sync()
+        self._check_credentials()
+        messages = []
         for backend in self:
             full = backend._full_import_due()
-            backend._import('coffee.product.product')
-            backend._import('coffee.res.partner', full=full)
-            backend._import('coffee.brew')
-            if full:
+            messages.append(backend._queue_import('coffee.product.product'))
+            not_queued = backend._queue_import('coffee.res.partner',
+                                               full=full)
+            messages.append(not_queued)
+            messages.append(backend._queue_import('coffee.brew'))
+            if full and not not_queued:
                 backend.last_full_import = fields.Datetime.now()
-        return True
+        return self._tell(messages)
 
     @api.multi
     def _full_import_due(self):
@@ -553,6 +597,39 @@ class CoffeeBackendWatermark(models.Model):
         ('backend_model_uniq', 'unique(backend_id, model)',
          'One watermark per machine and model.'),
     ]
+
+
+class CoffeeImportChain(models.Model):
+    """When an import chain of a machine and object was last queued.
+
+    The row the transactions that queue a chain write, so that two of
+    them at once serialize (see ``coffee.backend._queue_import``).
+    """
+
+    _name = 'coffee.import.chain'
+    _description = 'Coffee Import Chain'
+    _log_access = False
+
+    backend_id = fields.Many2one(
+        comodel_name='coffee.backend', required=True, ondelete='cascade')
+    model = fields.Char(required=True)
+    queued_date = fields.Datetime(string='Last Queued On')
+
+    _sql_constraints = [
+        ('backend_model_uniq', 'unique(backend_id, model)',
+         'One row per machine and model.'),
+    ]
+
+    @api.model
+    def _claim(self, backend, model_name):
+        """Write the row of ``backend`` and ``model_name`` (created the
+        first time)."""
+        self.env.cr.execute("""
+            INSERT INTO coffee_import_chain (backend_id, model, queued_date)
+            VALUES (%s, %s, now() AT TIME ZONE 'UTC')
+            ON CONFLICT (backend_id, model)
+            DO UPDATE SET queued_date = EXCLUDED.queued_date
+        """, (backend.id, model_name), log_exceptions=False)
 
 
 def _last_line(text):

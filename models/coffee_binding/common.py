@@ -45,7 +45,7 @@ class CoffeeBinding(models.AbstractModel):
     def import_batch(self, backend, state=None, full=False):
         """Import a page of records from the machine, queue the next one."""
         backend = self.env['coffee.backend']._coffee_for_sync(backend)
-        with job_errors(), backend.work_on(self._name) as work:
+        with job_errors(backend), backend.work_on(self._name) as work:
             importer = work.component(usage='batch.importer')
             return importer.run(state=state, full=full)
 
@@ -61,7 +61,7 @@ class CoffeeBinding(models.AbstractModel):
         """
         record_name = '%s %s' % (self._description, external_id)
         backend = self.env['coffee.backend']._coffee_for_sync(backend)
-        with job_errors(), backend.work_on(self._name) as work:
+        with job_errors(backend), backend.work_on(self._name) as work:
             importer = work.component(usage='record.importer')
             try:
                 with record_savepoint(self.env.cr, record_name):

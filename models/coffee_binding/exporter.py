@@ -45,7 +45,8 @@ class CoffeeBindingExport(models.AbstractModel):
         self.ensure_one()
         self._check_may_export(fields)
         binding = self.sudo()
-        with job_errors(), binding.backend_id.work_on(self._name) as work:
+        backend = binding.backend_id
+        with job_errors(backend), backend.work_on(self._name) as work:
             exporter = work.component(usage='record.exporter')
             return exporter.run(binding, fields=fields)
 
@@ -67,6 +68,6 @@ class CoffeeBindingExport(models.AbstractModel):
                   'deleted.') % external_id)
         binding._check_may_export()
         backend = backend.sudo()
-        with job_errors(), backend.work_on(self._name) as work:
+        with job_errors(backend), backend.work_on(self._name) as work:
             deleter = work.component(usage='record.exporter.deleter')
             return deleter.run(external_id) or _('Deleted')

@@ -73,7 +73,7 @@ class CoffeeResPartner(models.Model):
     def import_removed(self, backend):
         """Archive the consumers that are no longer on the machine."""
         backend = self.env['coffee.backend']._coffee_for_sync(backend)
-        with job_errors(), backend.work_on(self._name) as work:
+        with job_errors(backend), backend.work_on(self._name) as work:
             remover = work.component(usage='removed.importer')
             return remover.run()
 

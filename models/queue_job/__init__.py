@@ -1,2 +1,3 @@
 from . import common
 from . import requeue
+from . import machine_jobs

@@ -161,12 +161,14 @@ class QueueJob(models.Model):
 
 
 def _perform(self):
-    """Job.perform, holding the job's run lock while the job works."""
+    """Job.perform, holding the job's run lock while the job works, if
+    its machine lets it run (see machine_jobs.py)."""
     jobs = self.env['queue.job']
-    if hasattr(jobs, '_coffee_hold_run_lock'):
+    if not hasattr(jobs, '_coffee_hold_run_lock'):
         # a database without this addon has no lock to take
-        jobs.sudo()._coffee_hold_run_lock(self.uuid)
-    return _perform.origin(self)
+        return _perform.origin(self)
+    jobs.sudo()._coffee_hold_run_lock(self.uuid)
+    return jobs.sudo()._coffee_perform(self, _perform.origin)
 
 
 if not hasattr(Job.perform, 'origin'):
