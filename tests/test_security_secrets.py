@@ -155,10 +155,18 @@ class TestSecretDoors(SecretsCase):
         for user in (self.plain, self.manager):
             answer, err = self.try_door(
                 user, 'export_data', 'coffee.backend', 'export_data',
-                [self.backend.id], ['name', 'password', 'webhook_secret',
-                                    'last_error'])
+                [self.backend.id], ['name', 'password', 'webhook_secret'])
             self.assertIsNone(err)
             self.assertEqual(answer['datas'][0][0], self.backend.name)
+        # the last error is stored for the managers: refused to the others
+        __, err = self.try_door(
+            self.plain, 'export_data', 'coffee.backend', 'export_data',
+            [self.backend.id], ['name', 'last_error'])
+        self.assertIsInstance(err, AccessError)
+        answer, err = self.try_door(
+            self.manager, 'export_data', 'coffee.backend', 'export_data',
+            [self.backend.id], ['name', 'last_error'])
+        self.assertIsNone(err)
         answer, __ = self.try_door(
             self.plain, 'export_data', 'coffee.backend', 'export_data',
             [self.backend.id], ['password', 'webhook_secret'])

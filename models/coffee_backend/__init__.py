@@ -3,3 +3,5 @@ from . import webhook
 from . import credentials
 from . import pour
 from . import watchdog
+from . import fleet
+from . import fleet_fields
