@@ -127,8 +127,10 @@ class FleetCase(CoffeeTestCase):
     def setUpClass(cls):
         super(FleetCase, cls).setUpClass()
         company = cls.env.user.company_id
-        cls.plain = cls.create_user('fleet_plain', company)
-        cls.manager = cls.create_user('fleet_manager', company,
+        # logins of the class: a class whose set-up failed keeps its
+        # transaction open, and the next one would wait for it forever
+        cls.plain = cls.create_user('plain_%s' % cls.__name__, company)
+        cls.manager = cls.create_user('manager_%s' % cls.__name__, company,
                                       MANAGER_GROUPS)
         nowhere = 'http://127.0.0.1:1'
         cls.on_time = cls.create_backend('2900', nowhere, name='On Time')
