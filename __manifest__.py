@@ -4,7 +4,7 @@
     'name': 'Coffee Connector',
     'summary': 'Connect Odoo to coffee machines. '
                'Pour a coffee when Odoo is busy for too long',
-    'version': '11.0.2.0.0',
+    'version': '11.0.3.0.0',
     'category': 'Connector',
     'author': 'Coffee Connector Authors',
     'website': 'https://github.com/coffee-connector/connector_coffee',

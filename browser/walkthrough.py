@@ -20,8 +20,10 @@ fails) in the output folder:
 5. press Test connection (the Machine tab then shows the machine's serial);
 6. press Import all, and wait until the job runner has run every job (over
    JSON-RPC), none failed;
-7. open Connectors > Coffee > Brews, switch to the pivot and see cups;
-8. open Connectors > Connectors > Checkpoint and see, then open, the
+7. open Connectors > Coffee > Backends as kanban cards: the 2900's card
+   says it is reachable, and its lag;
+8. open Connectors > Coffee > Brews, switch to the pivot and see cups;
+9. open Connectors > Connectors > Checkpoint and see, then open, the
    checkpoint for the demo company consumer without a VAT number.
 
 Any error in the browser's console fails the step it happened in, and so
@@ -511,6 +513,22 @@ class Walk(object):
                      '[.//*[normalize-space()="%d"]]' % brews,
                      'the Brews button of the form counting %d' % brews)
 
+    def fleet_kanban(self):
+        self.menu('connector.menu_connector_root')
+        self.menu(MODULE + '.menu_coffee_backend')
+        self.visible(By.CSS_SELECTOR, '.o_list_view', 'the backends list')
+        self.click(By.CSS_SELECTOR, '.o_cp_switch_kanban',
+                   'the kanban view button')
+        card = ('//div[contains(@class, "o_kanban_record")]'
+                '[.//*[normalize-space()="%s"]]' % BACKEND_2900)
+        self.visible(By.XPATH, card, 'the card of %s' % BACKEND_2900)
+
+        def says_how_it_is(driver):
+            text = driver.find_element(By.XPATH, card).text
+            return 'Reachable' in text and 'Lag:' in text
+        self.wait(says_how_it_is, 'the card of %s saying Reachable and its '
+                  'lag (its import is done)' % BACKEND_2900)
+
     def brews_pivot(self):
         self.menu('connector.menu_connector_root')
         link = ('//div[contains(@class, "oe_secondary_menu_section")]'
@@ -572,6 +590,7 @@ class Walk(object):
             ('backend-2900', self.open_backend),
             ('test-connection', self.test_connection),
             ('import-all', self.import_all),
+            ('fleet-kanban', self.fleet_kanban),
             ('brews-pivot', self.brews_pivot),
             ('checkpoint', self.checkpoint),
         ]

@@ -5,7 +5,8 @@
 A batch import is a chain of jobs, one per chunk of pages: each job imports
 its chunk, moves the object's watermark and queues the job of the next
 chunk, all in one transaction. A failed chunk is retried alone; the
-watermark never gets ahead of what is committed.
+watermark never gets ahead of what is committed. The last chunk says on the
+watermark's row when the chain ended (the object's last sync).
 """
 import logging
 
@@ -201,6 +202,7 @@ class CoffeeBatchImporter(AbstractComponent):
             ).import_batch(backend, state=next_state, full=full)
         else:
             self._after_last_page(full)
+            backend._set_last_sync(self.model._name)
         summary = _('%(count)d records, %(failed)d failed') % {
             'count': len(records), 'failed': failed}
         return summary if next_state else _('%s, last page') % summary

@@ -6,3 +6,4 @@ from . import queue_job
 from . import product
 from . import brew
 from . import partner
+from . import res_config_settings

@@ -31,6 +31,7 @@ from . import test_security_secrets
 from . import test_security_rights
 from . import test_security_csv
 from . import test_views
+from . import test_fleet_ui
 from . import test_webhook_limits
 from . import test_integrity_errors
 from . import test_reachability

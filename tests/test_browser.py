@@ -9,7 +9,8 @@ brings up with bin/up on free ports, in a database of its own, with the job
 runner and both demo emulators: log in; a notification brought back by
 the long polling; Settings > Configure Coffee
 Machines; the 2900 demo backend; Test connection; Import all, and the jobs
-run by the job runner; Connectors > Coffee > Brews as a pivot with the
+run by the job runner; the backends as kanban cards, the 2900's reachable
+and with its lag; Connectors > Coffee > Brews as a pivot with the
 imported cups; Connectors > Checkpoint with the checkpoint of the demo
 company consumer without a VAT number.
 

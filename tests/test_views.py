@@ -100,6 +100,8 @@ class TestViewsRender(CoffeeTestCase):
     def test_product_and_partner_forms_show_the_bindings(self):
         for model, xmlid in (('product.product',
                               'product.product_normal_form_view'),
+                             ('product.template',
+                              'product.product_template_only_form_view'),
                              ('res.partner', 'base.view_partner_form')):
             arch = etree.fromstring(self.env[model].fields_view_get(
                 view_id=self.env.ref(xmlid).id, view_type='form')['arch'])
@@ -212,18 +214,6 @@ class TestSmartButtons(CoffeeEmulatorCase):
         export = self.env['queue.job'].search(
             [('method_name', '=', 'export_record')])
         self.assertEqual(export.coffee_backend_id, self.other)
-
-    def test_failed_job_is_the_last_error(self):
-        self.other.import_brews()
-        job = self.env['queue.job'].search(
-            [('coffee_backend_id', '=', self.other.id)])
-        job.write({'state': 'failed',
-                   'exc_info': 'Traceback\n  ...\nCoffeeError: refused\n'})
-        self.other.invalidate_cache()
-        self.assertIn('CoffeeError: refused', self.other.last_error)
-        self.assertIn(self.other.name, self.other.last_error)
-        self.assertTrue(self.other.last_error_date)
-        self.assertEqual(self.other.job_count, 1)
 
     def test_checkpoints_button(self):
         self.backend.add_checkpoint(message='Descale the machine')

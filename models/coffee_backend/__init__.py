@@ -4,3 +4,4 @@ from . import credentials
 from . import pour
 from . import watchdog
 from . import reachability
+from . import fleet

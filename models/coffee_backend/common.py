@@ -120,15 +120,6 @@ class CoffeeBackend(models.Model):
         string='Open Jobs', compute='_compute_counts')
     checkpoint_count = fields.Integer(
         string='Checkpoints to Review', compute='_compute_counts')
-    last_sync_beverages = fields.Datetime(
-        string='Beverages Imported On', compute='_compute_last_sync',
-        help="End of the last import of beverages that succeeded.")
-    last_sync_consumers = fields.Datetime(
-        string='Consumers Imported On', compute='_compute_last_sync',
-        help="End of the last import of consumers that succeeded.")
-    last_sync_brews = fields.Datetime(
-        string='Brews Imported On', compute='_compute_last_sync',
-        help="End of the last import of brews that succeeded.")
 
     # -- smart buttons and status --------------------------------------
 
@@ -170,25 +161,6 @@ class CoffeeBackend(models.Model):
             backend.checkpoint_count = count_checkpoints(
                 backend._checkpoint_domain() +
                 [('state', '=', 'need_review')])
-
-    @api.multi
-    def _compute_last_sync(self):
-        """From the jobs of the machine (kept 30 days by queue_job)."""
-        jobs = self.env['queue.job'].sudo()
-        models = (('last_sync_beverages', 'coffee.product.product'),
-                  ('last_sync_consumers', 'coffee.res.partner'),
-                  ('last_sync_brews', 'coffee.brew'))
-        for backend in self:
-            if not backend.id:
-                continue
-            for field_name, model_name in models:
-                done = jobs.search([
-                    ('coffee_backend_id', '=', backend.id),
-                    ('model_name', '=', model_name),
-                    ('method_name', '=', 'import_batch'),
-                    ('state', '=', 'done'),
-                ], order='date_done desc', limit=1)
-                backend[field_name] = done.date_done
 
     @api.multi
     def _open_list(self, name, model_name, domain, context=None):
@@ -517,17 +489,28 @@ class CoffeeBackend(models.Model):
         return mark.value or None
 
     @api.multi
-    def _set_watermark(self, model_name, value):
-        """Move the watermark forward, never back."""
+    def _watermark_row(self, model_name):
+        """The watermark row of ``model_name``, created when missing."""
         self.ensure_one()
         marks = self.env['coffee.backend.watermark']
         mark = marks.search(
             [('backend_id', '=', self.id), ('model', '=', model_name)])
-        if not mark:
-            marks.create({'backend_id': self.id, 'model': model_name,
-                          'value': value})
-        elif not mark.value or value > mark.value:
+        return mark or marks.create(
+            {'backend_id': self.id, 'model': model_name})
+
+    @api.multi
+    def _set_watermark(self, model_name, value):
+        """Move the watermark forward, never back."""
+        mark = self._watermark_row(model_name)
+        if not mark.value or value > mark.value:
             mark.value = value
+
+    @api.multi
+    def _set_last_sync(self, model_name):
+        """The import chain of ``model_name`` ended well: said on the
+        object's own row, which the chains of the other objects never
+        write (a write on the backend's row would make them collide)."""
+        self._watermark_row(model_name).last_sync = fields.Datetime.now()
 
     # -- checkpoints ------------------------------------------------------
 
@@ -581,6 +564,9 @@ class CoffeeBackendWatermark(models.Model):
     value = fields.Char(
         string='Changed Up To',
         help="The machine's timestamp of the newest record imported.")
+    last_sync = fields.Datetime(
+        string='Imported On', readonly=True,
+        help="End of the last import of this object that succeeded.")
     model_description = fields.Char(
         string='Object', compute='_compute_model_description')
 

@@ -1,6 +1,6 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CoffeeProductProduct(models.Model):
@@ -33,3 +33,22 @@ class ProductProduct(models.Model):
         string='Coffee Machines',
         context={'active_test': False},
     )
+
+
+class ProductTemplate(models.Model):
+    _inherit = 'product.template'
+
+    coffee_bind_ids = fields.One2many(
+        comodel_name='coffee.product.product',
+        compute='_compute_coffee_bind_ids',
+        string='Coffee Machines',
+        help="The machines' beverages of the template's variants.",
+    )
+
+    @api.depends('product_variant_ids.coffee_bind_ids')
+    def _compute_coffee_bind_ids(self):
+        """With variants disabled, a product's form is its template's:
+        it shows the bindings of its (single) variant."""
+        for template in self:
+            template.coffee_bind_ids = template.product_variant_ids.mapped(
+                'coffee_bind_ids')
