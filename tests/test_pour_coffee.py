@@ -401,6 +401,21 @@ class TestPourCoffee1900(PourCoffeeCases, CoffeeEmulatorCase):
         """What the machine is asked for the cup of ``brew``: its log."""
         return '/api/v1/log'
 
+    def test_cup_ended_within_the_second_of_its_running_entry(self):
+        """The 1900 writes seconds: a cup that ended within the second the
+        pour read it running keeps that time, and is done all the same."""
+        start = fields.Datetime.from_string(fields.Datetime.now()) \
+            + datetime.timedelta(seconds=2)
+        self.sim('POST', 'clock', {
+            'freeze': True, 'set': start.strftime('%Y-%m-%dT%H:%M:%SZ')})
+        brew = self.poured_running(cup_seconds=0.5)
+        self.sim('POST', 'clock', {'advance': 0.6})
+        entry = [c for c in self.cups() if self.cup_id(c) == brew.coffee_id]
+        self.assertEqual(entry[0]['result'], 'ok')
+        self.assertEqual(entry[0]['ts'], brew.coffee_updated_at)
+        self.assertEqual(self.run_job(self.follow_job(brew)), 'done')
+        self.assertEqual(brew.state, 'done')
+
     def test_a_cup_bound_to_another_brew_is_not_taken(self):
         """A cup of the same drink and card that a brew already holds is
         not the cup of a new request."""

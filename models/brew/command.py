@@ -17,7 +17,7 @@ import pytz
 from odoo import _, api, fields, models
 
 from odoo.addons.component.core import AbstractComponent, Component
-from odoo.addons.connector.exception import InvalidDataError
+from odoo.addons.connector.exception import InvalidDataError, MappingError
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 from odoo.addons.queue_job.job import job, related_action
 
@@ -325,9 +325,15 @@ class CoffeeBrewCommand(AbstractComponent):
         version (a webhook's import came first); see ``follow``."""
         if record is None:
             return True
-        if not self._fill(brew, record, force=False):
+        if not self._fill(brew, record,
+                          force=self._ended_meanwhile(brew, record)):
             return False
         return brew.state == 'running'
+
+    def _ended_meanwhile(self, brew, record):
+        """Whether ``record`` is newer than the running ``brew`` although
+        its time says not; never by default: the machine's times tell."""
+        return False
 
     def _read_cup(self, brew):
         """The machine's record of the cup ``brew`` is bound to, or None
@@ -449,6 +455,21 @@ class Coffee1900BrewCommand(Component):
             if str(entry.get('log_no')) == brew.coffee_id:
                 return entry
         return None
+
+    def _ended_meanwhile(self, brew, record):
+        """The 1900 writes seconds: a cup that ended within the second of
+        the entry the brew holds keeps that time. An entry that ended never
+        runs again, so it is the newer one."""
+        if brew.state != 'running' or not brew.coffee_updated_at:
+            return False
+        adapter = self.component(usage='backend.adapter')
+        if adapter.timestamp_of(record) != brew.coffee_updated_at:
+            return False
+        try:
+            state = self.component(usage='import.mapper').state_of(record)
+        except MappingError:
+            return False  # its import says why
+        return state != 'running'
 
     def _request_time(self, brew):
         """When the brew was requested, in the machine's local time (less
