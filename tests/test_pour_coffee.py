@@ -286,7 +286,6 @@ class PourCoffeeCases(object):
         self.assertEqual(job.user_id, self.env.user)
         # a few seconds after the pour, not at once
         self.assertGreater(job.eta, fields.Datetime.now())
-        self.assertNotIn(job, self.queued_jobs())
         action = job.open_related_action()
         self.assertEqual((action['res_model'], action['res_id']),
                          ('coffee.brew', brew.id))
