@@ -1,15 +1,22 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Pour a coffee from Odoo: one cup per request, on both versions."""
+import datetime
+import json
 import time
 import traceback
 
-from odoo.exceptions import UserError
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
+from ..protocol import signature_header
 from .common import CoffeeEmulatorCase
+
+FOLLOW_METHOD = '_follow_poured_cup'
+WEBHOOK_SECRET = 'whsec_pour_0123456789'
 
 
 class PourCoffeeCases(object):
@@ -55,13 +62,29 @@ class PourCoffeeCases(object):
     def poured(self):
         return self.sim('GET', 'counters')['brews_poured']
 
-    def pour_job(self, brew):
+    def pour_job(self, brew, method='_pour_on_machine'):
         jobs = self.env['queue.job'].search(
             [('model_name', '=', 'coffee.brew'),
-             ('method_name', '=', '_pour_on_machine')])
+             ('method_name', '=', method)])
         jobs = jobs.filtered(lambda j: j.record_ids == [brew.id])
         self.assertEqual(len(jobs), 1)
         return jobs
+
+    def follow_job(self, brew):
+        return self.pour_job(brew, method=FOLLOW_METHOD)
+
+    def poured_running(self, consumer=None, cup_seconds=None):
+        """A cup poured through its job, still brewing on the machine;
+        ``cup_seconds`` of machine time for it (and the next cups)."""
+        if cup_seconds is not None:
+            before = self.sim('GET', 'config')['brew_seconds']
+            self.addCleanup(self.sim, 'POST', 'brew-seconds',
+                            {'seconds': before})
+            self.sim('POST', 'brew-seconds', {'seconds': cup_seconds})
+        brew = self.pour(self.espresso, consumer)
+        self.assertEqual(self.run_job(self.pour_job(brew)), 'done')
+        self.assertEqual(brew.state, 'running')
+        return brew
 
     def run_job(self, job_record):
         """Run a job the way queue_job's runner does: what a failed or
@@ -251,6 +274,99 @@ class PourCoffeeCases(object):
         self.assertFalse(self.env['coffee.brew'].search(
             [('state', '=', 'requested')]))
 
+    # -- the follow-up of a poured cup ----------------------------------------
+
+    def test_poured_cup_is_done_through_its_follow_up(self):
+        """No import: the follow-up of the cup reads it when it is done."""
+        watermark = self.backend._get_watermark('coffee.brew')
+        brew = self.poured_running(self.jane)
+        job = self.follow_job(brew)
+        self.assertEqual(job.state, 'pending')
+        self.assertEqual(job.channel, 'root.coffee')
+        self.assertEqual(job.user_id, self.env.user)
+        # a few seconds after the pour, not at once
+        self.assertGreater(job.eta, fields.Datetime.now())
+        action = job.open_related_action()
+        self.assertEqual((action['res_model'], action['res_id']),
+                         ('coffee.brew', brew.id))
+        self.sim('POST', 'clock', {'advance': 10})
+        self.assertEqual(self.poured(), 1)
+        self.reset_machine_requests()
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertEqual(brew.state, 'done')
+        self.assertTrue(brew.date_end)
+        self.assertIn('Done', job.result)
+        # one read of that cup, no import of the brews
+        self.assertEqual(self.machine_requests(),
+                         {self.cup_path(brew): {'200': 1}})
+        self.assertEqual(self.backend._get_watermark('coffee.brew'),
+                         watermark)
+        self.assertFalse(self.queued_jobs())
+
+    def test_running_cup_is_checked_again(self):
+        brew = self.poured_running(cup_seconds=60)
+        job = self.follow_job(brew)
+        self.assertEqual(self.run_job(job), 'retried')
+        self.assertEqual(job.state, 'pending')
+        self.assertIn('still brewing', job.result)
+        self.assertGreater(job.eta, fields.Datetime.now())
+        # waiting for the cup is no failure of the machine
+        self.assertEqual(job.retry, 0)
+        self.assertEqual(brew.state, 'running')
+        self.sim('POST', 'clock', {'advance': 61})
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertEqual(brew.state, 'done')
+        self.assertEqual(self.poured(), 1)
+
+    def follow_up_queued_at(self, brew, minutes_ago):
+        """A follow-up of ``brew`` as the pour job queued it then."""
+        poured_at = fields.Datetime.to_string(
+            fields.Datetime.from_string(fields.Datetime.now())
+            - datetime.timedelta(minutes=minutes_ago))
+        brew.with_delay()._follow_poured_cup(poured_at)
+        jobs = self.env['queue.job'].search(
+            [('method_name', '=', FOLLOW_METHOD)], order='id desc', limit=1)
+        return jobs
+
+    def test_follow_up_stops_after_its_limit(self):
+        brew = self.poured_running(cup_seconds=3600)
+        late = self.follow_up_queued_at(brew, minutes_ago=6)
+        self.assertEqual(self.run_job(late), 'done')
+        self.assertIn('still running on the machine 6 minutes after it was '
+                      'poured', late.result)
+        self.assertIn('stopped following', late.result)
+        self.assertEqual(brew.state, 'running')
+        # the machine does not answer at the end either: it stops all the
+        # same, and says why
+        self.sim('POST', 'faults', {'rate': 1, 'kinds': ['500']})
+        late = self.follow_up_queued_at(brew, minutes_ago=6)
+        self.assertEqual(self.run_job(late), 'done')
+        self.assertIn('stopped following', late.result)
+        self.assertIn('500', late.result)
+
+    def test_follow_up_checks_rights_when_it_runs(self):
+        """Queued for a manager's cup on Jane's badge; the manager is not
+        one any more when it runs: it fails before the machine."""
+        user = self.create_user(
+            'pour_manager_%s' % self.coffee_version,
+            self.env.user.company_id,
+            ('base.group_user', 'connector.group_connector_manager'))
+        brew_id = self.call_as(
+            user, 'coffee.backend', 'pour_coffee', [self.backend.id],
+            self.product(self.espresso).id, self.partner(self.jane).id)
+        brew = self.env['coffee.brew'].browse(brew_id)
+        self.assertEqual(self.run_job(self.pour_job(brew)), 'done')
+        job = self.follow_job(brew)
+        self.assertEqual(job.user_id, user)
+        user.groups_id = [(3, self.env.ref(
+            'connector.group_connector_manager').id)]
+        self.sim('POST', 'clock', {'advance': 10})
+        self.reset_machine_requests()
+        with self.assertRaises(AccessError):
+            Job.load(self.env, job.uuid).perform()
+        self.assertEqual(self.machine_requests(), {})
+        self.assertEqual(brew.state, 'running')
+
     def test_wizard(self):
         wizard = self.env['coffee.pour.coffee'].with_context(
             active_model='coffee.backend', active_id=self.backend.id).create({
@@ -279,6 +395,26 @@ class TestPourCoffee1900(PourCoffeeCases, CoffeeEmulatorCase):
     def cup_id(cup):
         return str(cup['log_no'])
 
+    @staticmethod
+    def cup_path(brew):
+        """What the machine is asked for the cup of ``brew``: its log."""
+        return '/api/v1/log'
+
+    def test_cup_ended_within_the_second_of_its_running_entry(self):
+        """The 1900 writes seconds: a cup that ended within the second the
+        pour read it running keeps that time, and is done all the same."""
+        start = fields.Datetime.from_string(fields.Datetime.now()) \
+            + datetime.timedelta(seconds=2)
+        self.sim('POST', 'clock', {
+            'freeze': True, 'set': start.strftime('%Y-%m-%dT%H:%M:%SZ')})
+        brew = self.poured_running(cup_seconds=0.5)
+        self.sim('POST', 'clock', {'advance': 0.6})
+        entry = [c for c in self.cups() if self.cup_id(c) == brew.coffee_id]
+        self.assertEqual(entry[0]['result'], 'ok')
+        self.assertEqual(entry[0]['ts'], brew.coffee_updated_at)
+        self.assertEqual(self.run_job(self.follow_job(brew)), 'done')
+        self.assertEqual(brew.state, 'done')
+
     def test_a_cup_bound_to_another_brew_is_not_taken(self):
         """A cup of the same drink and card that a brew already holds is
         not the cup of a new request."""
@@ -304,3 +440,44 @@ class TestPourCoffee2900(PourCoffeeCases, CoffeeEmulatorCase):
     @staticmethod
     def cup_id(cup):
         return cup['id']
+
+    @staticmethod
+    def cup_path(brew):
+        return '/api/v2/brews/%s' % brew.coffee_id
+
+    def test_webhook_first_is_not_overwritten_by_an_older_read(self):
+        """The follow-up read the cup while it ran; the webhook's import of
+        the finished cup came first: the older read changes nothing."""
+        self.backend.write({'webhook_id': 'whk_test',
+                            'webhook_secret': WEBHOOK_SECRET})
+        brew = self.poured_running(self.jane)
+        with self.backend.work_on('coffee.brew') as work:
+            command = work.component(usage='brew.command')
+            older = command._read_cup(brew.sudo())
+            self.assertEqual(older['status'], 'running')
+            self.sim('POST', 'clock', {'advance': 10})
+            raw = json.dumps({
+                'id': 'evt_pour_1', 'type': 'brew.completed',
+                'created_at': '2026-11-20T07:31:12.000000Z',
+                'data': {'object_id': brew.coffee_id}}).encode('utf-8')
+            status, __ = self.env['coffee.backend']._webhook_receive(
+                self.backend.id, {'X-Coffee-Signature': signature_header(
+                    WEBHOOK_SECRET, int(time.time()), raw)}, raw)
+            self.assertEqual(status, 200)
+            webhook_job = self.queued_jobs()
+            self.assertEqual(webhook_job.method_name, 'import_record')
+            self.assertEqual(self.run_job(webhook_job), 'done')
+            self.assertEqual(brew.state, 'done')
+            done_at = brew.date_end
+            stamp = brew.coffee_updated_at
+            self.assertTrue(done_at)
+            self.assertFalse(command.update(brew.sudo(), older))
+        self.assertEqual(brew.state, 'done')
+        self.assertEqual(brew.date_end, done_at)
+        self.assertEqual(brew.coffee_updated_at, stamp)
+        # and the follow-up, when it runs, finds the brew done
+        job = self.follow_job(brew)
+        self.reset_machine_requests()
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertEqual(brew.state, 'done')
+        self.assertEqual(self.machine_requests(), {})

@@ -101,6 +101,7 @@ class TestPublicMethods(CoffeeTestCase):
     def test_private_methods_are_not_callable_remotely(self):
         user = self.create_user('rights_private', self.env.user.company_id)
         for model, method in (('coffee.brew', '_pour_on_machine'),
+                              ('coffee.brew', '_follow_poured_cup'),
                               ('coffee.backend', '_webhook_machine_alert'),
                               ('coffee.backend', '_coffee_secret'),
                               ('coffee.backend', '_client')):

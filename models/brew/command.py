@@ -5,7 +5,9 @@
 ``coffee.backend.pour_coffee`` creates a ``requested`` brew and queues one
 job (``coffee.brew._pour_on_machine``); the job sends the command through
 the version's ``brew.command`` component, binds the brew to the machine's
-cup and fills it with the machine's record.
+cup and fills it with the machine's record. The cup is still brewing then:
+a follow-up job (``coffee.brew._follow_poured_cup``) reads it again a few
+seconds later, and again until it is done, for a few minutes at most.
 """
 import datetime
 import re
@@ -15,8 +17,8 @@ import pytz
 from odoo import _, api, fields, models
 
 from odoo.addons.component.core import AbstractComponent, Component
-from odoo.addons.connector.exception import InvalidDataError
-from odoo.addons.queue_job.exception import FailedJobError
+from odoo.addons.connector.exception import InvalidDataError, MappingError
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 from odoo.addons.queue_job.job import job, related_action
 
 from ...components.core import (
@@ -35,6 +37,15 @@ from ...protocol import (
 )
 
 POUR_METHOD = '_pour_on_machine'
+
+# the follow-up of a poured cup: first read this many seconds after the
+# pour (a cup takes a few), then again after a quarter of the time since
+# the pour, between these bounds, until the limit; the machine's own
+# errors are retried as other jobs' are, this many times
+FOLLOW_UP_DELAY = 5
+FOLLOW_UP_MAX_DELAY = 60
+FOLLOW_UP_LIMIT = datetime.timedelta(minutes=5)
+FOLLOW_UP_MAX_RETRIES = 10
 
 # the refusals no retry can change: a person must act (top up the card,
 # unblock it, enable the drink, import the beverages again)
@@ -73,13 +84,15 @@ class CoffeeBrew(models.Model):
         with job_errors(backend), backend.work_on(self._name) as work:
             command = work.component(usage='brew.command')
             try:
-                return command.run(brew)
+                result = command.run(brew)
             except REFUSALS as err:
                 if err.retryable:
                     raise
                 raise FailedJobError(
                     _('%(brew)s was not poured: %(reason)s') % {
                         'brew': brew.name, 'reason': _refusal(err)})
+        self._follow_up()
+        return result
 
     @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
@@ -92,8 +105,83 @@ class CoffeeBrew(models.Model):
         self.ensure_one()
         brew = self.sudo()
         with job_errors(), brew.backend_id.work_on(self._name) as work:
-            return work.component(usage='brew.command').bind(
+            result = work.component(usage='brew.command').bind(
                 brew, external_id, record)
+        self._follow_up()
+        return result
+
+    @api.multi
+    def _follow_up(self):
+        """Queue the follow-up of a cup the machine is still brewing, as
+        the user of the job that poured it."""
+        self.ensure_one()
+        brew = self.sudo()
+        if brew.state != 'running' or not brew.coffee_id:
+            return
+        self.with_delay(
+            description=_('Follow %(brew)s on %(machine)s') % {
+                'brew': brew.name, 'machine': brew.backend_id.name},
+            eta=FOLLOW_UP_DELAY,
+            max_retries=FOLLOW_UP_MAX_RETRIES,
+        )._follow_poured_cup(fields.Datetime.now())
+
+    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @related_action(action='related_action_open_record')
+    @api.multi
+    def _follow_poured_cup(self, poured_at):
+        """Read the cup of a poured brew until the machine has done it.
+
+        One job per cup: while the cup runs, the job is postponed (it holds
+        no channel slot meanwhile, and the wait counts no retry), for
+        ``FOLLOW_UP_LIMIT`` after ``poured_at`` (Odoo's time of the pour)
+        at most; then it stops and the next import of brews updates the
+        brew. The cup is imported as any import does: an older record of
+        it (a webhook imported a newer one meanwhile) changes nothing.
+        """
+        self.ensure_one()
+        # as the user who asked for the cup; then as the connector
+        self.backend_id._check_may_pour(self.partner_id)
+        brew = self.sudo()
+        if brew.state != 'running' or not brew.coffee_id:
+            return _('%(brew)s is %(state)s: nothing to follow.') % {
+                'brew': brew.name, 'state': _state_label(brew)}
+        now = fields.Datetime.from_string(fields.Datetime.now())
+        elapsed = now - fields.Datetime.from_string(poured_at)
+        try:
+            with job_errors(), brew.backend_id.work_on(self._name) as work:
+                running = work.component(usage='brew.command').follow(brew)
+        except RetryableJobError as err:
+            if elapsed < FOLLOW_UP_LIMIT:
+                raise
+            return self._follow_up_stopped(elapsed, err)
+        if brew.state != 'running':
+            return _('%(brew)s is %(state)s on the machine') % {
+                'brew': brew.name, 'state': _state_label(brew)}
+        if not running:
+            return _('%s could not be followed: see its checkpoint') % (
+                brew.name)
+        if elapsed >= FOLLOW_UP_LIMIT:
+            return self._follow_up_stopped(elapsed)
+        seconds = min(FOLLOW_UP_MAX_DELAY, max(
+            FOLLOW_UP_DELAY, int(elapsed.total_seconds() / 4)))
+        raise RetryableJobError(
+            _('%(brew)s is still brewing on the machine: checked again in '
+              '%(seconds)d s') % {'brew': brew.name, 'seconds': seconds},
+            seconds=seconds, ignore_retry=True)
+
+    @api.multi
+    def _follow_up_stopped(self, elapsed, error=None):
+        """The follow-up's last word: the cup did not end in time."""
+        self.ensure_one()
+        message = _(
+            '%(brew)s was still running on the machine %(minutes)d minutes '
+            'after it was poured: Odoo stopped following it. The next '
+            'import of brews updates it.') % {
+                'brew': self.sudo().name,
+                'minutes': round(elapsed.total_seconds() / 60)}
+        if error is not None:
+            message = '%s (%s)' % (message, error)
+        return message
 
     @api.multi
     def _pour_job_failed(self, reason):
@@ -130,6 +218,12 @@ class QueueJob(models.Model):
                 else:
                     brews._pour_job_requeued()
         return result
+
+
+def _state_label(brew):
+    """The brew's state as the user reads it."""
+    return dict(brew._fields['state']._description_selection(
+        brew.env)).get(brew.state, brew.state)
 
 
 def _refusal(err):
@@ -216,6 +310,36 @@ class CoffeeBrewCommand(AbstractComponent):
         return _('Bound %(brew)s to cup %(cup)s') % {
             'brew': brew.name, 'cup': external_id}
 
+    def follow(self, brew):
+        """Read the cup of the running ``brew`` again and import it.
+
+        Returns whether the brew may still change: False when the machine's
+        record could not be imported (a checkpoint says why), else whether
+        the cup is still running.
+        """
+        return self.update(brew, self._read_cup(brew))
+
+    def update(self, brew, record):
+        """Import ``record``, the cup of ``brew`` as the machine showed it
+        at some moment (None: not shown), unless the brew holds a newer
+        version (a webhook's import came first); see ``follow``."""
+        if record is None:
+            return True
+        if not self._fill(brew, record,
+                          force=self._ended_meanwhile(brew, record)):
+            return False
+        return brew.state == 'running'
+
+    def _ended_meanwhile(self, brew, record):
+        """Whether ``record`` is newer than the running ``brew`` although
+        its time says not; never by default: the machine's times tell."""
+        return False
+
+    def _read_cup(self, brew):
+        """The machine's record of the cup ``brew`` is bound to, or None
+        when the machine does not show it (yet)."""
+        raise NotImplementedError
+
     def _beverage_ref(self, brew):
         binder = self.binder_for('coffee.product.product')
         binding = self.env['coffee.product.product'].search([
@@ -254,22 +378,27 @@ class CoffeeBrewCommand(AbstractComponent):
             {'coffee_id': external_id, 'state': 'running',
              'failure_reason': False})
 
-    def _fill(self, brew, record):
-        """Fill the brew from the machine's record of the cup.
+    def _fill(self, brew, record, force=True):
+        """Fill the brew from the machine's record of the cup; returns
+        whether it was imported.
 
         The cup is poured whatever happens here: a record the mapper
         refuses becomes a checkpoint, and the next import tries again.
+        Without ``force``, a record no newer than the brew's is skipped.
         """
         importer = self.component(usage='record.importer')
         try:
             with self.env.cr.savepoint():
-                importer.run(record=record, force=True)
+                importer.run(record=record, force=force)
         except CoffeeError as err:
             if err.retryable:
                 raise
             self._fill_failed(brew, err)
+            return False
         except RECORD_ERRORS as err:
             self._fill_failed(brew, err)
+            return False
+        return True
 
     def _fill_failed(self, brew, err):
         self.backend_record.add_checkpoint(
@@ -317,6 +446,30 @@ class Coffee1900BrewCommand(Component):
             if str(entry.get('log_no')) == log_no:
                 return log_no, entry
         return log_no, None
+
+    def _read_cup(self, brew):
+        """The 1900 reads no single entry: the log since the brew's last
+        change (inclusive: the entry itself comes again at least)."""
+        since = brew.coffee_updated_at or self._request_time(brew)
+        for entry in self.client.iter_records('log', modified_after=since):
+            if str(entry.get('log_no')) == brew.coffee_id:
+                return entry
+        return None
+
+    def _ended_meanwhile(self, brew, record):
+        """The 1900 writes seconds: a cup that ended within the second of
+        the entry the brew holds keeps that time. An entry that ended never
+        runs again, so it is the newer one."""
+        if brew.state != 'running' or not brew.coffee_updated_at:
+            return False
+        adapter = self.component(usage='backend.adapter')
+        if adapter.timestamp_of(record) != brew.coffee_updated_at:
+            return False
+        try:
+            state = self.component(usage='import.mapper').state_of(record)
+        except MappingError:
+            return False  # its import says why
+        return state != 'running'
 
     def _request_time(self, brew):
         """When the brew was requested, in the machine's local time (less
@@ -383,3 +536,6 @@ class Coffee2900BrewCommand(Component):
             beverage_ref, consumer_id=consumer_ref,
             idempotency_key=self._idempotency_key(brew))
         return str(record['id']), record
+
+    def _read_cup(self, brew):
+        return self.component(usage='backend.adapter').read(brew.coffee_id)
