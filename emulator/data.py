@@ -1,5 +1,6 @@
-"""Seed data: ``demo`` (small, hand written, every edge case) and
-``scale:N`` (N brews, deterministic, fast).
+"""Seed data: ``demo`` (small, hand written, every edge case), ``fleet``
+(a smaller demo, for the machines of a fleet) and ``scale:N`` (N brews,
+deterministic, fast).
 
 Records are protocol neutral (see store.TABLES); times are UTC microseconds.
 The seeding code (machine.Machine.seed) rounds times down to whole seconds
@@ -11,6 +12,7 @@ import random
 from .clock import US
 
 CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+NAMED_SETS = ('demo', 'empty', 'fleet')  # and scale:N
 
 
 def brew_code(pk):
@@ -172,6 +174,18 @@ def empty():
     return {'beverages': [], 'consumers': [], 'brews': []}
 
 
+FLEET_BREWS = 20
+
+
+def fleet():
+    """One small machine of a fleet: the demo beverages and consumers and
+    the first FLEET_BREWS demo brews (a cancelled and a failed one among
+    them), so that a first import of a hundred machines stays quick."""
+    records = demo()
+    records['brews'] = records['brews'][:FLEET_BREWS]
+    return records
+
+
 # --------------------------------------------------------------------------
 # scale:N
 
@@ -286,11 +300,13 @@ def scale(n, seed=2900):
 
 
 def generate(spec):
-    """'demo', 'empty' or 'scale:N' -> dict of record lists."""
+    """'demo', 'empty', 'fleet' or 'scale:N' -> dict of record lists."""
     if spec == 'demo':
         return demo()
     if spec == 'empty':
         return empty()
+    if spec == 'fleet':
+        return fleet()
     if spec.startswith('scale:'):
         try:
             n = int(spec.split(':', 1)[1])
@@ -299,4 +315,5 @@ def generate(spec):
         if n < 0:
             raise ValueError('scale:N needs a whole number N >= 0')
         return scale(n)
-    raise ValueError('unknown data set %r (demo, empty or scale:N)' % spec)
+    raise ValueError('unknown data set %r (demo, empty, fleet or scale:N)'
+                     % spec)

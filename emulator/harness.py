@@ -6,11 +6,18 @@
         emu.url                        # 'http://127.0.0.1:PORT'
         emu.sim('POST', 'clock', {'advance': 60})
 
+    with FleetProcess(6, offline=0.2) as fleet:   # bin/emulator --fleet 6
+        fleet.machines()               # the /_fleet/machines list
+        fleet.machine(3).sim('GET', 'health')
+        fleet.mode([0, 1], 'offline')
+        fleet.delta(brews=5, consumers=1)
+
 The server runs ``bin/emulator`` in a subprocess (it never runs inside the
 test process); its log goes to ``emulator.log`` in the state directory.
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -42,6 +49,54 @@ def free_port():
         return sock.getsockname()[1]
     finally:
         sock.close()
+
+
+def _port_free(port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(('127.0.0.1', port))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+# consecutive ports for a fleet are looked for below Linux's ephemeral range
+# (32768 and up), where no client socket takes one meanwhile
+FLEET_PORTS = (20000, 32000)
+
+
+def free_port_range(count, tries=50):
+    """The first of ``count`` consecutive free ports."""
+    low, high = FLEET_PORTS
+    for _ in range(tries):
+        base = random.randint(low, high - count)
+        if all(_port_free(base + i) for i in range(count)):
+            return base
+    raise EmulatorError('no %d consecutive free ports in %d..%d'
+                        % (count, low, high))
+
+
+def _call(url, method, what, payload=None, timeout=30):
+    """One JSON control call (/_sim or /_fleet); the parsed answer."""
+    data = None
+    headers = {}
+    if payload is not None:
+        data = json.dumps(payload).encode('utf-8')
+        headers['Content-Type'] = 'application/json'
+    req = urllib.request.Request(url, data=data, method=method.upper(),
+                                 headers=headers)
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            return json.loads(resp.read().decode('utf-8'))
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode('utf-8', 'replace')
+        exc.close()
+        raise EmulatorError('%s answered %s: %s' % (what, exc.code, body),
+                            exc.code, body)
+    except urllib.error.URLError as exc:
+        raise EmulatorError('%s: %s' % (what, exc.reason))
 
 
 class EmulatorProcess(object):
@@ -148,24 +203,180 @@ class EmulatorProcess(object):
 
     def sim(self, method, path, payload=None, timeout=30):
         """Call /_sim/<path>; return the parsed JSON answer."""
-        data = None
-        headers = {}
-        if payload is not None:
-            data = json.dumps(payload).encode('utf-8')
-            headers['Content-Type'] = 'application/json'
-        req = urllib.request.Request(
-            '%s/_sim/%s' % (self.url, path.lstrip('/')), data=data,
-            method=method.upper(), headers=headers)
+        return _call('%s/_sim/%s' % (self.url, path.lstrip('/')), method,
+                     '/_sim/%s' % path, payload, timeout)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def __del__(self):
         try:
-            with _OPENER.open(req, timeout=timeout) as resp:
-                return json.loads(resp.read().decode('utf-8'))
-        except urllib.error.HTTPError as exc:
-            body = exc.read().decode('utf-8', 'replace')
-            exc.close()
-            raise EmulatorError('/_sim/%s answered %s: %s'
-                                % (path, exc.code, body), exc.code, body)
-        except urllib.error.URLError as exc:
-            raise EmulatorError('/_sim/%s: %s' % (path, exc.reason))
+            if self.running:
+                self.stop()
+        except Exception:
+            pass
+
+
+class FleetMachine(object):
+    """One machine of a fleet, as its /_fleet/machines entry tells it:
+    ``url``, ``version`` (also as ``protocol``), ``username``,
+    ``password``, ``index``, ``name``, ``mode`` (when listed), and its own
+    ``sim()`` like an EmulatorProcess."""
+
+    def __init__(self, entry):
+        self.entry = dict(entry)
+        for key in ('index', 'name', 'version', 'url', 'username',
+                    'password', 'mode'):
+            setattr(self, key, entry[key])
+        self.protocol = self.version
+
+    def sim(self, method, path, payload=None, timeout=30):
+        """Call /_sim/<path> of this machine; the parsed JSON answer."""
+        return _call('%s/_sim/%s' % (self.url, path.lstrip('/')), method,
+                     '%s /_sim/%s' % (self.name, path), payload, timeout)
+
+
+class FleetProcess(object):
+    """``bin/emulator --fleet N`` in a subprocess, on free consecutive
+    ports, with a temporary state directory unless one is given."""
+
+    def __init__(self, n, seed=None, offline=0, flaky=0, slow=0,
+                 slow_seconds=None, flaky_rate=None, trickle=0, schedule=0,
+                 data=None, state_dir=None, extra_args=()):
+        self.n = int(n)
+        options = [('--seed', seed), ('--offline', offline or None),
+                   ('--flaky', flaky or None), ('--slow', slow or None),
+                   ('--slow-seconds', slow_seconds),
+                   ('--flaky-rate', flaky_rate), ('--trickle', trickle or None),
+                   ('--schedule', schedule or None), ('--data', data)]
+        self.options = []
+        for flag, value in options:
+            if value is not None:
+                self.options += [flag, str(value)]
+        self.options += list(extra_args)
+        self._own_dir = state_dir is None
+        self.state_dir = state_dir
+        self.port = None
+        self.proc = None
+        self.manifest = None
+        self._log = None
+
+    @property
+    def url(self):
+        """The control port's base URL (/_fleet)."""
+        return 'http://127.0.0.1:%d' % self.port
+
+    @property
+    def log_path(self):
+        return os.path.join(self.state_dir, 'emulator.log')
+
+    @property
+    def manifest_path(self):
+        return os.path.join(self.state_dir, 'manifest.json')
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout=60):
+        """Start and wait for the manifest (every machine listening)."""
+        if self.running:
+            return self
+        if self.state_dir is None:
+            self.state_dir = tempfile.mkdtemp(prefix='coffee-fleet-')
+        elif not os.path.isdir(self.state_dir):
+            os.makedirs(self.state_dir)
+        deadline = time.time() + timeout
+        last_error = None
+        for _attempt in range(3):
+            try:
+                self._spawn(free_port_range(self.n + 1), deadline)
+                return self
+            except EmulatorError as exc:  # a port taken meanwhile
+                last_error = exc
+                self._terminate()
+                if time.time() >= deadline:
+                    break
+        raise last_error
+
+    def _spawn(self, port, deadline):
+        self.port = port
+        if os.path.exists(self.manifest_path):
+            os.unlink(self.manifest_path)
+        self._log = open(self.log_path, 'ab')
+        cmd = [LAUNCHER, '--fleet', str(self.n), '--host', '127.0.0.1',
+               '--port', str(port), '--state', self.state_dir,
+               '--manifest', self.manifest_path] + self.options
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log,
+                                     close_fds=True)
+        while not os.path.exists(self.manifest_path):
+            if self.proc.poll() is not None:
+                raise EmulatorError('fleet emulator exited with %s (see %s)'
+                                    % (self.proc.returncode, self.log_path))
+            if time.time() >= deadline:
+                raise EmulatorError('fleet emulator not up after the timeout '
+                                    '(see %s)' % self.log_path)
+            time.sleep(0.05)
+        with open(self.manifest_path) as f:
+            self.manifest = json.load(f)
+
+    def call(self, method, path, payload=None, timeout=60):
+        """Call /_fleet/<path>; the parsed JSON answer."""
+        return _call('%s/_fleet/%s' % (self.url, path.lstrip('/')), method,
+                     '/_fleet/%s' % path, payload, timeout)
+
+    def health(self):
+        return self.call('GET', 'health')
+
+    def machines(self):
+        """Every machine with its current mode (FleetMachine objects)."""
+        return [FleetMachine(e) for e in self.call('GET', 'machines')
+                ['machines']]
+
+    def machine(self, index):
+        """Machine ``index`` as the manifest tells it (no request)."""
+        return FleetMachine(self.manifest['machines'][index])
+
+    def mode(self, indexes, mode):
+        """Put these machines in that mode; their new entries."""
+        return [FleetMachine(e) for e in self.call(
+            'POST', 'mode', {'indexes': list(indexes), 'mode': mode})
+            ['machines']]
+
+    def delta(self, brews=5, consumers=1):
+        """New brews and consumer changes on every machine not offline:
+        {index: {"brews": [ids], "at": ISO UTC}} (int keys)."""
+        answer = self.call('POST', 'delta', {'brews': brews,
+                                             'consumers': consumers})
+        return dict((int(k), v) for k, v in answer['machines'].items())
+
+    def _terminate(self):
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stop(self, keep_state=False):
+        """SIGTERM, wait, kill if needed; a temporary state dir is removed
+        unless keep_state (or COFFEE_EMULATOR_KEEP_STATE is set)."""
+        self._terminate()
+        if os.environ.get('COFFEE_EMULATOR_KEEP_STATE'):
+            keep_state = True
+        if self._own_dir and not keep_state and self.state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.state_dir = None
 
     def __enter__(self):
         return self.start()

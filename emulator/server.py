@@ -1,5 +1,6 @@
 """HTTP server of the coffee machine emulator (one machine, one protocol
-per process).  Standard library only; runs on Python 3.7 to 3.13.
+per process; fleet.py serves many from one).  Standard library only; runs
+on Python 3.7 to 3.13.
 
 Run it with bin/emulator (see emulator/README.rst and ``--help``).
 """
@@ -16,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .clock import real_now_us
+from .data import NAMED_SETS
 from .machine import Machine
 from .sim import Sim
 from .store import ProtocolMismatch, Store
@@ -310,7 +312,10 @@ def parse_args(argv):
         prog='bin/emulator',
         description='Coffee machine emulator: one Coffee 1900 (/api/v1) or '
                     'Coffee 2900 (/api/v2) over HTTP, with simulation '
-                    'controls under /_sim.  See emulator/README.rst.')
+                    'controls under /_sim.  See emulator/README.rst.  '
+                    'bin/emulator --fleet N serves N machines of both '
+                    'versions from one process (bin/emulator --fleet 1 '
+                    '--help).')
     p.add_argument('--protocol', choices=('1900', '2900'), required=True,
                    help='firmware protocol to speak')
     p.add_argument('--host', default='127.0.0.1',
@@ -319,7 +324,7 @@ def parse_args(argv):
     p.add_argument('--port', type=int, default=None,
                    help='port (default 8190 for 1900, 8290 for 2900)')
     p.add_argument('--data', default='demo',
-                   help='seed of a fresh state: demo, empty or scale:N '
+                   help='seed of a fresh state: demo, empty, fleet or scale:N '
                         '(default demo; ignored when the state exists)')
     p.add_argument('--state', default=None,
                    help='state directory, created if needed (default '
@@ -343,14 +348,18 @@ def parse_args(argv):
         p.error('--rate-limit and --token-ttl must be > 0, --brew-seconds '
                 '>= 0')
     data = args.data
-    if not (data in ('demo', 'empty') or (
+    if not (data in NAMED_SETS or (
             data.startswith('scale:') and data[6:].isdigit())):
-        p.error('--data must be demo, empty or scale:N')
+        p.error('--data must be demo, empty, fleet or scale:N')
     return args
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a == '--fleet' or a.startswith('--fleet=') for a in argv):
+        from .fleet import main as fleet_main  # many machines, one process
+        return fleet_main(argv)
+    args = parse_args(argv)
     try:
         app = App(args)
     except ProtocolMismatch as exc:

@@ -5,6 +5,7 @@ import os
 import re
 
 from .clock import US, iso_utc, local_str, parse_iso
+from .data import NAMED_SETS
 from .web import Router, json_response
 
 STATES = {'1900': ('ready', 'error'), '2900': ('ready', 'error', 'descaling')}
@@ -355,9 +356,9 @@ class Sim(object):
     def reset(self, req, body):
         spec = body.get('data', self.machine.store.get_meta('data') or 'demo')
         if not isinstance(spec, str):
-            raise SimError('data must be demo, empty or scale:N')
-        if not re.match(r'^(demo|empty|scale:[0-9]{1,7})$', spec):
-            raise SimError('data must be demo, empty or scale:N')
+            raise SimError('data must be demo, empty, fleet or scale:N')
+        if not (spec in NAMED_SETS or re.match(r'^scale:[0-9]{1,7}$', spec)):
+            raise SimError('data must be demo, empty, fleet or scale:N')
         self.machine.reset(spec)
         self.machine.counters.reset()
         self.machine.set_faults(rate=0, malformed=0)

@@ -152,6 +152,10 @@ class Api1900(object):
                     ('value', 'drink_no', '3'), ('missing', 'ts')])
         return rec
 
+    def brew_id(self, brew):
+        """The id this protocol gives a brew (a log_no, as text)."""
+        return str(brew['pk'])
+
     # -- lists ---------------------------------------------------------------
 
     def paging(self, req):

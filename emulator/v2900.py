@@ -217,6 +217,10 @@ class Api2900(object):
                                 if brew['finished_us'] is not None else None),
                 'updated_at': iso_utc(brew['updated_us'])}
 
+    def brew_id(self, brew):
+        """The id this protocol gives a brew."""
+        return brew['code']
+
     def damaged_brew(self, rec):
         return self.damage('brews', rec, [
             ('missing', 'beverage_id'), ('value', 'price.currency', 'USD'),

@@ -63,14 +63,19 @@ class Ticker(object):
             if self._stop.is_set():
                 break
             try:
-                self.machine.settle()
-                if self.machine.protocol == '2900':
-                    self._start_due()
+                self.tick()
             except Exception as exc:  # keep ticking whatever happens
                 if self._stop.is_set():
                     break
                 self.log('ticker error: %r' % (exc,))
                 time.sleep(0.5)
+
+    def tick(self):
+        """Complete the cup whose time has come, start the due deliveries
+        (a machine without webhooks has none: no query then)."""
+        self.machine.settle()
+        if self.machine.protocol == '2900' and self.machine.webhooks():
+            self._start_due()
 
     def _start_due(self):
         m = self.machine
