@@ -246,7 +246,6 @@ class FleetBench(object):
         self.odoo.nodes = nodes
         self.odoo.start()
         self.rss = harness.RssSampler(self.odoo).start()
-        self.rss.peak_mb = 0.0
 
     # -- one cycle ------------------------------------------------------------
 
@@ -408,20 +407,24 @@ class FleetBench(object):
         uuids = set(job[0] for job in jobs)
         tries = dict((job[0], max(job[3], 1)) for job in jobs)
         runs = [run for run in self.odoo.runjob_nodes() if run[0] in uuids]
+        # a job sent to a node that found it no longer enqueued did not
+        # run there (queue_job logs a warning)
+        skipped = []
+        for node, path in enumerate(self.odoo.node_log_paths(), 1):
+            with open(path) as f:
+                skipped += [(found.group(1), 'node%d' % node)
+                            for found in SKIPPED_RUN.finditer(f.read())]
         per_node = dict(('node%d' % n, 0)
                         for n in range(1, self.odoo.nodes + 1))
-        dispatched = {}
+        ran = {}
         for uuid, node in runs:
             per_node[node] = per_node.get(node, 0) + 1
-            dispatched[uuid] = dispatched.get(uuid, 0) + 1
-        skipped = {}
-        for node in range(1, self.odoo.nodes + 1):
-            with open(self.odoo._node_paths(node)[1]) as f:
-                for found in SKIPPED_RUN.finditer(f.read()):
-                    skipped[found.group(1)] = skipped.get(
-                        found.group(1), 0) + 1
-        jobs_twice = sum(1 for uuid, n in dispatched.items()
-                         if n - skipped.get(uuid, 0) > tries[uuid])
+            ran[uuid] = ran.get(uuid, 0) + 1
+        for uuid, node in skipped:
+            if uuid in ran:
+                per_node[node] -= 1
+                ran[uuid] -= 1
+        jobs_twice = sum(1 for uuid, n in ran.items() if n > tries[uuid])
         brews_twice = int(self.odoo.sql(
             "select count(*) from (select 1 from coffee_brew group by "
             "backend_id, coffee_id having count(*) > 1) twice")[0][0])
@@ -432,7 +435,7 @@ class FleetBench(object):
             'jobs_per_node': per_node,
             'duplicates': jobs_twice + brews_twice,
             'jobs_run_twice': jobs_twice, 'brews_bound_twice': brews_twice,
-            'jobs_sent_again': sum(1 for n in dispatched.values() if n > 1),
+            'jobs_sent_again': len(runs) - len(set(run[0] for run in runs)),
             'lag_p95_s': round(_percentile(lags, 0.95), 2) if lags else None,
             'brews_missing': missing, 'jobs': self._states(since),
         }

@@ -47,7 +47,8 @@ log_level='warn', options=None, keep=False, nodes=1)``
     ``workers`` workers; the job runner runs in the first only and sends
     the jobs through nginx; ``url``/``port`` are nginx's, ``pid`` the first
     node's. ``nodes`` may be changed between ``stop()`` and ``start()``.
-    ``runjob_nodes()`` -> [(job uuid, node name)] of every
+    ``node_log_paths()`` -> each node's log file (the first is
+    ``log_path``). ``runjob_nodes()`` -> [(job uuid, node name)] of every
     ``/queue_job/runjob`` request nginx passed on ('node1', 'node2'...;
     empty with one node, which has no nginx).
     ``create_db()`` (createdb + install ``modules`` without demo data;
@@ -306,6 +307,11 @@ class OdooServer(object):
             return self.conf_path, self.log_path
         return (os.path.join(self.run_dir, 'odoo-node%d.conf' % node),
                 os.path.join(self.run_dir, 'odoo-node%d.log' % node))
+
+    def node_log_paths(self):
+        """The log file of each node, the first node's first."""
+        return [self._node_paths(node)[1]
+                for node in range(1, self.nodes + 1)]
 
     def _write_conf(self, node=1, http_port=None, longpolling_port=None):
         """Node ``node``'s configuration. The job runner is the first
