@@ -13,7 +13,9 @@ healthy, N small then N large (50 and 200 by default)
     ``fleet_cycle_s`` (the trigger until no job of the cycle waits),
     ``cycle_ms_per_machine``, ``lag_p95_s`` (from the delta's ``at`` on the
     machine to the ``create_date`` of its coffee.brew), and
-    ``fleet_scale_ratio`` (large over small).
+    ``fleet_scale_ratio`` (large over small). When the projection made
+    after the small N says the run would not end within ``--budget``
+    seconds, the large N is lowered to what fits (the output says so).
 outage, N large, 10 % offline and 10 % flaky
     ``cycle_slowdown`` (until the healthy machines' jobs are done, first
     cycle, over the healthy cycle of the same N), ``failed_jobs`` (jobs of
@@ -56,6 +58,8 @@ DELTA = {'brews': 5, 'consumers': 1}
 OFFLINE_SHARE = 0.1
 FLAKY_SHARE = 0.1
 OUTAGE_CYCLES = 2
+# seconds a restart of Odoo costs, for the projection of --budget
+RESTART_S = 30
 FULL_SMALL, FULL_LARGE = 50, 200
 KEYS = ('fleet_cycle_s', 'cycle_ms_per_machine', 'lag_p95_s',
         'fleet_scale_ratio', 'failed_jobs', 'machines_offline',
@@ -191,6 +195,8 @@ class FleetBench(object):
         self.backends = {}      # machine index -> backend id
         self.rss = None
         self.cron_id = None
+        self.first_import_s = 0.0
+        self.large = args.large
 
     # -- set-up -------------------------------------------------------------
 
@@ -237,8 +243,36 @@ class FleetBench(object):
         if new:
             self.odoo.call('coffee.backend', 'import_all', [new])
             self.odoo.wait_jobs(timeout=self.args.timeout)
+        self.first_import_s = time.time() - started
         log('%d backends, first import of %d in %.0f s' % (
-            len(self.backends), len(new), time.time() - started))
+            len(self.backends), len(new), self.first_import_s))
+
+    def fit_large(self, small, elapsed):
+        """The large N: --large, or fewer machines when the rest of the run
+        would not end within --budget seconds, projected from the small
+        scenario (per machine: its first import, and four cycles: healthy,
+        two of the outage, two nodes; plus a restart). The retries of the
+        outage's offline machines are not foreseen."""
+        args = self.args
+        if args.quick or not small['fleet_cycle_s']:
+            return args.large
+        first = self.first_import_s / args.small
+        cycle = small['fleet_cycle_s'] / args.small
+        left = args.budget - elapsed - RESTART_S
+        fits = int((left + first * args.small) / (first + 4 * cycle))
+        projected = RESTART_S + first * (args.large - args.small) \
+            + 4 * cycle * args.large
+        if fits >= args.large:
+            return args.large
+        large = max(args.small, fits)
+        self.notes.append(
+            'N = %d instead of %d: the rest of the run with %d machines was '
+            'projected at %.0f s (first import %.2f s, cycle %.2f s per '
+            'machine), %.0f s were left of the %d s budget' % (
+                large, args.large, args.large, projected, first, cycle, left,
+                args.budget))
+        log(self.notes[-1])
+        return large
 
     def restart_odoo(self, nodes):
         self.rss.stop()
@@ -450,13 +484,14 @@ class FleetBench(object):
         try:
             self.setup()
             small = self.healthy(args.small)
-            large = self.healthy(args.large)
             self.results['healthy_small'] = small
+            self.large = self.fit_large(small, time.time() - started)
+            large = self.healthy(self.large)
             self.results['healthy_large'] = large
             self.results['outage'] = self.outage(
-                args.large, large['fleet_cycle_s'])
+                self.large, large['fleet_cycle_s'])
             rss_one_node = self.rss.peak_mb
-            self.results['two_nodes'] = self.two_nodes(args.large)
+            self.results['two_nodes'] = self.two_nodes(self.large)
             self.results['worker_peak_rss_mb'] = round(
                 max(rss_one_node, self.rss.peak_mb), 1)
         finally:
@@ -494,7 +529,8 @@ class FleetBench(object):
         doc = dict(figures)
         doc['_scenarios'] = self.results
         doc['_meta'] = {
-            'machines_small': args.small, 'machines_large': args.large,
+            'machines_small': args.small, 'machines_large': self.large,
+            'budget_s': args.budget,
             'workers': args.workers, 'channels': args.channels,
             'delta': DELTA, 'quick': args.quick,
             'outage_cycles': OUTAGE_CYCLES, 'outage_wait_s': args.outage_wait,
@@ -504,7 +540,7 @@ class FleetBench(object):
         checks = self._checks(figures)
         lines = ['', 'bin/bench --fleet: N = %d and %d machines, %d workers, '
                  'channels %s, delta %s per machine and cycle' % (
-                     args.small, args.large, args.workers, args.channels,
+                     args.small, self.large, args.workers, args.channels,
                      json.dumps(DELTA)), '']
         head = '%-24s%-34s%s' % ('figure', 'value', 'target')
         lines += [head, '-' * 72]
@@ -542,10 +578,9 @@ class FleetBench(object):
         if missing:
             lines.append('brews of a delta not in Odoo after their cycle: %d'
                          % missing)
-        if args.large != FULL_LARGE and not args.quick:
-            lines.append('N = %d instead of %d: fleet_scale_ratio is %d '
-                         'over %d' % (args.large, FULL_LARGE, args.large,
-                                      args.small))
+        if self.large != FULL_LARGE and not args.quick:
+            lines.append('N = %d, not %d: fleet_scale_ratio is %d over %d'
+                         % (self.large, FULL_LARGE, self.large, args.small))
         lines += self.notes
         missed = [k for k, (__, met) in checks.items() if met is False]
         lines += ['', 'targets missed: %s' % (', '.join(missed) or 'none'),
@@ -596,6 +631,10 @@ def main(argv=None):
     p.add_argument('--outage-wait', type=int,
                    help='seconds one outage cycle may take (default 300, '
                         '10 quick)')
+    p.add_argument('--budget', type=int, default=1200,
+                   help='seconds the whole run should take (default 1200): '
+                        'the large N is lowered when the projection after '
+                        'the small N says it would not fit')
     p.add_argument('--keep', action='store_true',
                    help="keep Odoo's run directory (configuration, logs)")
     args = p.parse_args(argv)
