@@ -564,9 +564,10 @@ class FleetBench(object):
                 outage['machines_offline'], outage['machines_flaky'],
                 outage['machines'], OUTAGE_CYCLES, args.outage_wait,
                 outage['jobs_unfinished'],
-                '; '.join('%s s (healthy machines %s s), jobs %s' % (
-                    c['cycle_s'] if c['cycle_s'] is not None else
-                    'not ended', c['healthy_s'], c['jobs'])
+                '; '.join('%s (healthy machines %s s), jobs %s' % (
+                    '%s s' % c['cycle_s'] if c['cycle_s'] is not None else
+                    'not ended in %d s' % args.outage_wait, c['healthy_s'],
+                    c['jobs'])
                     for c in outage['cycles'])),
             'two nodes: %s s for the cycle, jobs sent to a node again '
             '(queue_job re-sends a job not answered within 1 s) %d' % (
