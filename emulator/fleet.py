@@ -1,11 +1,11 @@
 """Many machines in one process: ``bin/emulator --fleet N``.
 
-Machine i listens on port P+i (P = ``--port``), speaks VERSIONS[i % 2]
-and has its own state, credentials and /_sim controls, exactly as a
-machine of its own process would.  Port P answers the fleet controls
-(/_fleet, loopback only).  One thread accepts the connections of every
-port, one ticks every machine, one makes the trickle and the schedule:
-two hundred machines cost a few threads, not six hundred.
+Machine i (from 0) listens on port P+1+i (P = ``--port``), speaks
+VERSIONS[i % 2] and has its own state, credentials and /_sim controls,
+exactly as a machine of its own process would.  Port P answers the fleet
+controls (/_fleet, loopback only).  One thread accepts the connections of
+every port, one ticks every machine, one makes the trickle and the
+schedule: two hundred machines cost a few threads, not six hundred.
 
 Modes are made of what a machine already has: ``flaky`` is its request
 faults (503), ``slow`` its ``delay_ms``, ``offline`` a closed listening

@@ -30,19 +30,51 @@ def fleet(fleet_process):
     return fleet_process
 
 
-class Client(object):
-    """A client of one machine of either version, with its credentials."""
+class Client1900(object):
+    """A Coffee 1900 client of one machine (Basic auth)."""
+    prefix = '/api/v1'
+
+    def __init__(self, machine, password=None):
+        self.machine = machine
+        self.s = session()
+        self.s.auth = (machine.username, password or machine.password)
+
+    def ready(self):
+        return self
+
+    def refused(self):
+        """Are these credentials refused?"""
+        return self.get('/machine').status_code == 401
+
+    def get(self, path, **kw):
+        return self.s.get(self.machine.url + self.prefix + path, timeout=10,
+                          **kw)
+
+    def busy_answer(self, response):
+        assert response.json() == {'error': 'busy'}
+
+    def done_brew_ids(self):
+        """The ids of the machine's finished brews, through its API."""
+        ids, page = set(), 1
+        while True:
+            body = self.get('/log', params={'per_page': 100,
+                                            'page': page}).json()
+            ids.update(str(e['log_no']) for e in body['items']
+                       if e['result'] != 'running')
+            if page * 100 >= body['total']:
+                return ids
+            page += 1
+
+
+class Client2900(object):
+    """A Coffee 2900 client of one machine (bearer token)."""
+    prefix = '/api/v2'
 
     def __init__(self, machine, password=None):
         self.machine = machine
         self.password = password or machine.password
         self.s = session()
         self.token = None
-        if machine.version == '1900':
-            self.s.auth = (machine.username, self.password)
-            self.prefix = '/api/v1'
-        else:
-            self.prefix = '/api/v2'
 
     def login(self):
         r = self.s.post(self.machine.url + '/api/v2/auth/token', timeout=10,
@@ -52,6 +84,13 @@ class Client(object):
             self.token = r.json()['access_token']
         return r
 
+    def ready(self):
+        assert self.login().status_code == 200
+        return self
+
+    def refused(self):
+        return self.login().status_code == 401
+
     def get(self, path, **kw):
         headers = {}
         if self.token:
@@ -59,12 +98,33 @@ class Client(object):
         return self.s.get(self.machine.url + self.prefix + path,
                           headers=headers, timeout=10, **kw)
 
+    def busy_answer(self, response):
+        assert response.json()['error']['code'] == 'unavailable'
+        assert response.headers['Retry-After'] == '1'
+
+    def done_brew_ids(self):
+        """The ids of the machine's finished brews, through its API."""
+        ids, cursor = set(), None
+        while True:
+            params = {'limit': 500}
+            if cursor:
+                params['cursor'] = cursor
+            body = self.get('/brews', params=params).json()
+            ids.update(b['id'] for b in body['data'] if b['status'] in DONE)
+            cursor = body['next_cursor']
+            if cursor is None:
+                return ids
+
+
+CLIENTS = {'1900': Client1900, '2900': Client2900}
+
+
+def client_of(machine, password=None):
+    return CLIENTS[machine.version](machine, password)
+
 
 def ready_client(machine):
-    client = Client(machine)
-    if machine.version == '2900':
-        assert client.login().status_code == 200
-    return client
+    return client_of(machine).ready()
 
 
 def test_fleet_starts_with_seeded_modes(fleet_process):
@@ -95,15 +155,10 @@ def test_each_machine_has_its_own_state_and_credentials(fleet):
         r = client.get('/machine')
         assert r.status_code == 200, r.text
         serials.add(r.json()['serial'])
-        wrong = Client(machine, password=other.password)
-        if machine.version == '1900':
-            assert wrong.get('/machine').status_code == 401
-        else:
-            assert wrong.login().status_code == 401
-            # a token of another machine opens nothing here
-            stranger = ready_client(other)
-            stranger.machine = machine
-            assert stranger.get('/machine').status_code == 401
+        assert client_of(machine, password=other.password).refused()
+        stranger = ready_client(other)   # a token, or a password, of another
+        stranger.machine = machine
+        assert stranger.get('/machine').status_code == 401
         assert machine.sim('GET', 'health')['protocol'] == machine.version
     assert len(serials) == N
 
@@ -120,17 +175,15 @@ def test_offline_refuses_connections_and_comes_back(fleet):
         with pytest.raises(requests.ConnectionError):
             client.get('/machine')               # the kept-alive connection
         with pytest.raises(requests.ConnectionError):
-            Client(machine).get('/machine')      # a new one is refused
+            client_of(machine).get('/machine')   # a new one is refused
         with pytest.raises(EmulatorError):
             machine.sim('GET', 'health', timeout=2)
     assert set(fleet.delta(brews=1, consumers=0)) == set(range(2, N))
     fleet.mode([0, 1], 'healthy')
     clients = [ready_client(m0), ready_client(m1)]
     assert [c.get('/machine').json()['serial'] for c in clients] == serials
-    assert clients[0].get('/log', params={'per_page': 100}).json()[
-        'total'] >= 21
-    brew_id = made[1]['brews'][0]
-    assert clients[1].get('/brews/' + brew_id).status_code == 200
+    for index, client in enumerate(clients):
+        assert set(made[index]['brews']) <= client.done_brew_ids()
 
 
 def _statuses(client, count):
@@ -147,11 +200,7 @@ def test_flaky_answers_seeded_503s(fleet):
         r = client.get('/machine')
         while r.status_code != 503:
             r = client.get('/machine')
-        if machine.version == '1900':
-            assert r.json() == {'error': 'busy'}
-        else:
-            assert r.json()['error']['code'] == 'unavailable'
-            assert r.headers['Retry-After'] == '1'
+        client.busy_answer(r)
         fleet.mode([index], 'healthy')
         assert _statuses(client, 5) == [200] * 5
         fleet.mode([index], 'flaky')   # the same seed: the same errors
@@ -184,22 +233,7 @@ def test_delta_makes_brews_visible_through_each_api(fleet):
         at = datetime.datetime.strptime(answer['at'],
                                         '%Y-%m-%dT%H:%M:%S.%fZ')
         assert abs((datetime.datetime.utcnow() - at).total_seconds()) < 60
-        client = ready_client(machine)
-        if machine.version == '1900':
-            listed = set()
-            page = 1
-            while True:
-                body = client.get('/log', params={
-                    'per_page': 100, 'page': page}).json()
-                listed.update(str(e['log_no']) for e in body['items'])
-                if page * 100 >= body['total']:
-                    break
-                page += 1
-            assert set(answer['brews']) <= listed
-        else:
-            for brew_id in answer['brews']:
-                r = client.get('/brews/' + brew_id)
-                assert r.status_code == 200 and r.json()['status'] in DONE
+        assert set(answer['brews']) <= ready_client(machine).done_brew_ids()
         counters = machine.sim('GET', 'counters')['activity']
         assert counters['consumers'] == consumers_before[index] + 1
     with pytest.raises(EmulatorError) as info:
