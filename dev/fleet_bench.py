@@ -206,9 +206,10 @@ class FleetBench(object):
         log('fleet emulator: %d machines' % args.large)
         self.fleet = FleetEmulator(args.large).start()
         self.machines = self.fleet.machines()
+        # --quick saves a restart: two nodes from the start
         self.odoo = harness.OdooServer(
             self.stack, workers=args.workers, channels=args.channels,
-            keep=args.keep)
+            keep=args.keep, nodes=2 if args.quick else 1)
         started = time.time()
         self.odoo.create_db()
         log('database %s in %.0f s' % (self.odoo.db, time.time() - started))
@@ -432,7 +433,8 @@ class FleetBench(object):
         return result
 
     def two_nodes(self, count):
-        self.restart_odoo(nodes=2)
+        if self.odoo.nodes != 2:
+            self.restart_odoo(nodes=2)
         backends = set(self.backends[m['index']]
                        for m in self.machines[:count])
         made = self.delta(backends)
@@ -621,7 +623,8 @@ def main(argv=None):
     p.add_argument('--fleet', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--json', metavar='PATH', help='write the figures here')
     p.add_argument('--quick', action='store_true',
-                   help='smoke test: 10 machines (5 for the small N)')
+                   help='smoke test: 10 machines (5 for the small N), every '
+                        'scenario on the two nodes')
     p.add_argument('--small', type=int, help='the small N (default 50)')
     p.add_argument('--large', type=int, help='the large N (default 200)')
     p.add_argument('--workers', type=int,
