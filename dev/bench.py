@@ -493,6 +493,10 @@ def _meets(value, op, bound):
 
 
 def main(argv=None):
+    if '--fleet' in (sys.argv[1:] if argv is None else argv):
+        # issue 15: the fleet bench is a script of its own
+        import fleet_bench  # pylint: disable=import-outside-toplevel
+        return fleet_bench.main(argv)
     p = argparse.ArgumentParser(
         prog='bin/bench',
         description='Speed of a full import against load(), one job per '

@@ -46,8 +46,17 @@ rate_limit=None)``
 
 ``OdooServer(stack, db=None, workers=4, channels='root:2,root.coffee:2',
 cron_threads=0, extra_addons_paths=(), modules=('connector_coffee',),
-log_level='warn', options=None, keep=False)``
+log_level='warn', options=None, keep=False, nodes=1)``
     ``db`` defaults to a new ``coffee_harness_<time>_<pid>`` name.
+    ``nodes`` > 1: that many Odoo servers on the database behind one nginx
+    (``write_nginx_conf`` of dev/lib.sh, as ``bin/up --nodes``), each with
+    ``workers`` workers; the job runner runs in the first only and sends
+    the jobs through nginx; ``url``/``port`` are nginx's, ``pid`` the first
+    node's. ``nodes`` may be changed between ``stop()`` and ``start()``.
+    ``node_log_paths()`` -> each node's log file (the first is
+    ``log_path``). ``runjob_nodes()`` -> [(job uuid, node name)] of every
+    ``/queue_job/runjob`` request nginx passed on ('node1', 'node2'...;
+    empty with one node, which has no nginx).
     ``create_db()`` (a copy of ``template_db``'s database, then the
     other ``modules`` installed, without demo data; refuses an existing
     database), ``start(timeout=120)`` (free port,
@@ -64,7 +73,8 @@ log_level='warn', options=None, keep=False)``
     where=None)`` -> seconds waited until no job is pending, enqueued or
     started (``TimeoutError`` otherwise).
     ``worker_pids()`` -> pids of the prefork workers (HTTP and cron
-    children of the main process; not the long-polling process);
+    children of the main process of every node; not the long-polling
+    process);
     ``worker_rss_mb()`` -> {pid: RSS in MB}; ``RssSampler(odoo)`` samples
     them in a thread (``start()``, ``stop()`` -> peak MB of one worker,
     ``peak_total_mb``).
@@ -130,6 +140,10 @@ def _psql_binary():
 
 
 _PSQL = _psql_binary()
+# a /queue_job/runjob line of write_nginx_conf's access log (dev/lib.sh)
+_RUNJOB_LINE = re.compile(
+    r'"GET /queue_job/runjob\?[^" ]*job_uuid=(?P<uuid>[0-9a-f-]+)[^"]*" '
+    r'\d+ \d+ upstream=(?P<upstream>[^\n]+)$')
 
 
 def free_port():
@@ -263,7 +277,7 @@ class OdooServer(object):
     def __init__(self, stack, db=None, workers=4,
                  channels='root:2,root.coffee:2', cron_threads=0,
                  extra_addons_paths=(), modules=(MODULE,), log_level='warn',
-                 options=None, keep=False):
+                 options=None, keep=False, nodes=1):
         if workers < 2:
             raise ValueError('the job runner needs workers >= 2')
         self.stack = stack
@@ -281,8 +295,14 @@ class OdooServer(object):
         self.run_dir = tempfile.mkdtemp(prefix='coffee-harness-')
         self.conf_path = os.path.join(self.run_dir, 'odoo.conf')
         self.log_path = os.path.join(self.run_dir, 'odoo.log')
+        self.nodes = nodes
         self.port = None
         self.proc = None
+        # with nodes > 1: every node's process and ports, and nginx
+        self.procs = []
+        self.node_ports = []
+        self.nginx_proc = None
+        self.nginx_dir = os.path.join(self.run_dir, 'nginx')
         self.db_created = False
         self._uid = None
 
@@ -296,7 +316,26 @@ class OdooServer(object):
     def pid(self):
         return self.proc.pid if self.proc is not None else None
 
-    def _write_conf(self):
+    def _node_paths(self, node):
+        """(configuration, log) of node ``node`` (from 1)."""
+        if node == 1:
+            return self.conf_path, self.log_path
+        return (os.path.join(self.run_dir, 'odoo-node%d.conf' % node),
+                os.path.join(self.run_dir, 'odoo-node%d.log' % node))
+
+    def node_log_paths(self):
+        """The log file of each node, the first node's first."""
+        return [self._node_paths(node)[1]
+                for node in range(1, self.nodes + 1)]
+
+    def _write_conf(self, node=1, http_port=None, longpolling_port=None):
+        """Node ``node``'s configuration. The job runner is the first
+        node's (the others' root channel has no room: queue_job starts no
+        runner there); it sends the jobs to ``self.port``, nginx's when
+        there are several nodes."""
+        conf_path, log_path = self._node_paths(node)
+        if http_port is None:
+            http_port = self.port or 0
         addons = ','.join(self.extra_addons_paths + [self.stack.addons_path])
         options = [
             ('addons_path', addons),
@@ -306,13 +345,13 @@ class OdooServer(object):
             ('db_user', 'False'), ('list_db', 'False'),
             ('db_name', self.db), ('dbfilter', '^%s$' % self.db),
             ('http_interface', '127.0.0.1'),
-            ('http_port', str(self.port or 0)),
-            ('longpolling_port', str(free_port())),
+            ('http_port', str(http_port)),
+            ('longpolling_port', str(longpolling_port or free_port())),
             ('workers', str(self.workers)),
             ('max_cron_threads', str(self.cron_threads)),
             ('limit_time_cpu', '900'), ('limit_time_real', '1800'),
             ('server_wide_modules', 'web,queue_job'),
-            ('logfile', self.log_path), ('log_level', self.log_level),
+            ('logfile', log_path), ('log_level', self.log_level),
             # the key of the machines' credentials (dev/lib.sh)
             ('running_env', self.stack.running_env),
             ('keychain_key_%s' % self.stack.running_env,
@@ -322,9 +361,10 @@ class OdooServer(object):
         known.update(self.options)
         lines = ['[options]'] + ['%s = %s' % (k, v) for k, v in
                                  sorted(known.items())]
-        lines += ['', '[queue_job]', 'channels = %s' % self.channels,
+        lines += ['', '[queue_job]',
+                  'channels = %s' % (self.channels if node == 1 else 'root:0'),
                   'host = 127.0.0.1', 'port = %s' % (self.port or 0)]
-        with open(self.conf_path, 'w') as f:
+        with open(conf_path, 'w') as f:
             f.write('\n'.join(lines) + '\n')
 
     def create_db(self, modules=None, timeout=900):
@@ -367,45 +407,110 @@ class OdooServer(object):
     def start(self, timeout=120):
         if self.proc is not None and self.proc.poll() is None:
             return self
-        self.port = free_port()
-        self._write_conf()
-        self.proc = subprocess.Popen(
-            [self.stack.python, ODOO_BIN, '-c', self.conf_path],
-            stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise OdooError('Odoo exited with %s, see %s'
-                                % (self.proc.returncode, self.log_path))
-            try:
-                with _OPENER.open(self.url + '/web/login', timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise OdooError('Odoo not up after %ss, see %s'
-                                % (timeout, self.log_path))
-            time.sleep(0.3)
+        self.port = free_port()
+        if self.nodes == 1:
+            self.node_ports = [self.port]
+            self._write_conf()
+        else:
+            self.node_ports = [free_port() for __ in range(self.nodes)]
+            longpolling = [free_port() for __ in range(self.nodes)]
+            for node, (http, chat) in enumerate(
+                    zip(self.node_ports, longpolling), 1):
+                self._write_conf(node, http, chat)
+        self.procs = []
+        for node in range(1, self.nodes + 1):
+            self.procs.append(subprocess.Popen(
+                [self.stack.python, ODOO_BIN, '-c',
+                 self._node_paths(node)[0]],
+                stdin=subprocess.DEVNULL, start_new_session=True))
+        self.proc = self.procs[0]
+        for node, port in enumerate(self.node_ports, 1):
+            self._wait_http(port, self.procs[node - 1],
+                            self._node_paths(node)[1], deadline)
+        if self.nodes > 1:
+            self._start_nginx(list(zip(self.node_ports, longpolling)))
+            self._wait_http(self.port, self.nginx_proc,
+                            os.path.join(self.nginx_dir, 'error.log'),
+                            deadline)
         self._uid = None
         return self
 
+    @staticmethod
+    def _wait_http(port, proc, log_path, deadline):
+        url = 'http://127.0.0.1:%d/web/login' % port
+        while True:
+            if proc.poll() is not None:
+                raise OdooError('%s exited with %s, see %s'
+                                % (proc.args[0], proc.returncode, log_path))
+            try:
+                with _OPENER.open(url, timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise OdooError('%s does not answer, see %s' % (url, log_path))
+            time.sleep(0.3)
+
+    def _start_nginx(self, nodes):
+        """The nginx of dev/lib.sh's write_nginx_conf, in front of
+        ``nodes`` [(http port, long-polling port)], on ``self.port``."""
+        shutil.rmtree(self.nginx_dir, ignore_errors=True)
+        _bash('ensure_nginx >&2; write_nginx_conf "%s" %d %s' % (
+            self.nginx_dir, self.port,
+            ' '.join('%d:%d' % node for node in nodes)))
+        conf = os.path.join(self.nginx_dir, 'nginx.conf')
+        error_log = os.path.join(self.nginx_dir, 'error.log')
+        self.nginx_proc = subprocess.Popen(
+            ['/usr/sbin/nginx', '-p', self.nginx_dir + '/', '-c', conf,
+             '-e', error_log], stdin=subprocess.DEVNULL,
+            start_new_session=True)
+
     def stop(self, timeout=60):
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        # workers and the long-polling process are in its session: kill
-        # what is left of them (by the group this process leads)
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        nginx, self.nginx_proc = self.nginx_proc, None
+        if nginx is not None and nginx.poll() is None:
+            nginx.terminate()
+            try:
+                nginx.wait(timeout)
+            except subprocess.TimeoutExpired:
+                nginx.kill()
+                nginx.wait(10)
+        procs, self.procs, self.proc = self.procs, [], None
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+            # workers and the long-polling process are in its session:
+            # kill what is left of them (by the group this process leads)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def runjob_nodes(self):
+        """[(job uuid, node name)] of the /queue_job/runjob requests nginx
+        passed on, from its access log (node1 is the first node)."""
+        path = os.path.join(self.nginx_dir, 'access.log')
+        if not os.path.exists(path):
+            return []
+        names = dict(('127.0.0.1:%d' % port, 'node%d' % node)
+                     for node, port in enumerate(self.node_ports, 1))
+        runs = []
+        with open(path) as f:
+            for line in f:
+                found = _RUNJOB_LINE.search(line)
+                if found:
+                    # "a, b": nginx tried a, then b answered
+                    upstream = found.group('upstream').split(',')[-1].strip()
+                    runs.append((found.group('uuid'),
+                                 names.get(upstream, upstream)))
+        return runs
 
     def close(self):
         try:
@@ -484,7 +589,7 @@ class OdooServer(object):
             if not self.sql('select 1 from queue_job where %s limit 1'
                             % cond):
                 return time.time() - started
-            if self.proc is not None and self.proc.poll() is not None:
+            if any(proc.poll() is not None for proc in self.procs):
                 raise OdooError('Odoo stopped, see %s' % self.log_path)
             if time.time() - started > timeout:
                 raise TimeoutError('jobs still waiting after %ss: %s'
@@ -496,9 +601,10 @@ class OdooServer(object):
     # -- processes --------------------------------------------------------
 
     def worker_pids(self):
-        """The prefork workers: children of the main process, without the
-        long-polling (gevent) process."""
-        if self.pid is None:
+        """The prefork workers: children of the main process of every
+        node, without the long-polling (gevent) process."""
+        mains = set(proc.pid for proc in self.procs)
+        if not mains:
             return []
         pids = []
         for name in os.listdir('/proc'):
@@ -508,7 +614,7 @@ class OdooServer(object):
                 with open('/proc/%s/stat' % name) as f:
                     stat = f.read()
                 ppid = int(stat[stat.rindex(')') + 2:].split()[1])
-                if ppid != self.pid:
+                if ppid not in mains:
                     continue
                 with open('/proc/%s/cmdline' % name, 'rb') as f:
                     cmdline = f.read().split(b'\0')

@@ -149,8 +149,11 @@ write_nginx_conf() {
     # of its own (prefix, pid, logs and temp files in DIR, in the
     # foreground) in front of Odoo nodes, as Odoo's deployment
     # documentation sets it up: /longpolling/ to the nodes' gevent ports,
-    # the rest to their HTTP ports (the workers). Each NODE is
-    # HTTP_PORT:LONGPOLLING_PORT, all on 127.0.0.1; so is LISTEN_PORT.
+    # the rest to their HTTP ports (the workers), round robin over the
+    # nodes. Each NODE is HTTP_PORT:LONGPOLLING_PORT, all on 127.0.0.1; so
+    # is LISTEN_PORT. The access log names the node that answered each
+    # request (upstream=127.0.0.1:PORT): with several nodes, its
+    # /queue_job/runjob lines say which node ran which job.
     local dir=$1 listen=$2 node
     shift 2
     [ $# -gt 0 ] || die "write_nginx_conf: no Odoo node"
@@ -162,7 +165,9 @@ write_nginx_conf() {
         echo "error_log $dir/error.log warn;"
         echo "events { worker_connections 256; }"
         echo "http {"
-        echo "    access_log $dir/access.log;"
+        # shellcheck disable=SC2016
+        echo '    log_format coffee_upstream '"'"'$remote_addr [$time_iso8601] "$request" $status $body_bytes_sent upstream=$upstream_addr'"'"';'
+        echo "    access_log $dir/access.log coffee_upstream;"
         for kind in client_body proxy fastcgi uwsgi scgi; do
             echo "    ${kind}_temp_path $dir/temp/$kind;"
         done

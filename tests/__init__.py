@@ -9,6 +9,7 @@
 #   test_harness_template;
 # - they start Odoo processes (or whole stacks) of their own: test_install,
 #   test_wheel, test_lifecycle, test_drill_quick, test_bench_quick,
+#   test_bench_fleet_quick,
 #   test_browser.
 from . import test_backend
 from . import test_import_beverages

@@ -42,8 +42,9 @@ WHEEL_NAME = re.compile(
 # the development tooling, absent from the wheel, and the tests that run it
 TOOLING = ('.ci/', '.var/', 'bin/', 'browser/', 'dev/', 'setup/')
 TOOLING_TESTS = (
-    'test_bench_quick', 'test_browser', 'test_drill_quick', 'test_install',
-    'test_lint', 'test_odoo_runner', 'test_readme', 'test_wheel')
+    'test_bench_fleet_quick', 'test_bench_quick', 'test_browser',
+    'test_drill_quick', 'test_install', 'test_lint', 'test_odoo_runner',
+    'test_readme', 'test_wheel')
 # the stack's Odoo and OCA addons: where the addon is not
 STACK_ADDONS = os.path.join(os.path.dirname(odoo.__file__), 'addons')
 

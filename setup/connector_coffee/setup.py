@@ -13,8 +13,9 @@ from setuptools.command.build_py import build_py
 TESTS = 'odoo.addons.connector_coffee.tests'
 # tests that run bin/, dev/ or browser/ scripts, absent from the wheel
 TOOLING_TESTS = {
-    'test_bench_quick', 'test_browser', 'test_drill_quick', 'test_install',
-    'test_lint', 'test_odoo_runner', 'test_readme', 'test_wheel',
+    'test_bench_fleet_quick', 'test_bench_quick', 'test_browser',
+    'test_drill_quick', 'test_install', 'test_lint', 'test_odoo_runner',
+    'test_readme', 'test_wheel',
 }
 
 
