@@ -104,8 +104,10 @@ class CoffeeBackend(models.Model):
     @api.multi
     def _unreachable_message(self):
         self.ensure_one()
-        return _('%(machine)s is unreachable since %(since)s (UTC)') % {
-            'machine': self.name, 'since': self.unreachable_since}
+        return _('%(machine)s is unreachable since %(since)s (UTC): '
+                 '%(reason)s') % {
+                     'machine': self.name, 'since': self.unreachable_since,
+                     'reason': self.reachability_error}
 
     @api.multi
     def _queue_import(self, model_name, full=False):

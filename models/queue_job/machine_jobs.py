@@ -77,13 +77,14 @@ class QueueJob(models.Model):
         if not pg_try_advisory_lock(
                 self.env, 'connector_coffee.machine.%d' % backend.id):
             raise RetryableJobError(
-                _('%s is working for another job: waits.') % backend.name,
+                _waiting(_('%s is working for another job: waits.')
+                         % backend.name, job_),
                 seconds=MACHINE_BUSY_RETRY_SECONDS, ignore_retry=True)
         if backend.machine_slow and not pg_try_advisory_lock(
                 self.env, 'connector_coffee.slow_machines'):
             raise RetryableJobError(
-                _('%s is slow, and another slow machine is working: '
-                  'waits.') % backend.name,
+                _waiting(_('%s is slow, and another slow machine is '
+                           'working: waits.') % backend.name, job_),
                 seconds=MACHINE_BUSY_RETRY_SECONDS, ignore_retry=True)
         started = time.time()
         try:
@@ -138,3 +139,10 @@ class QueueJob(models.Model):
                 record.coffee_backend_id._coffee_job_failed(
                     record, answered=answered)
         return result
+
+
+def _waiting(note, job_):
+    """``note``, and what the job's last try said (a wait must not hide
+    what the machine did)."""
+    last = (job_.result or '').split('\n')[-1]
+    return '%s\n%s' % (note, last) if last and last != note else note
