@@ -1,4 +1,4 @@
-"""bin/bench --fleet: one scheduled import of a fleet of machines (issue 15).
+"""bin/bench --fleet: one scheduled import of a fleet of machines.
 
 One database, Odoo with prefork workers and queue_job's runner, one
 ``bin/emulator --fleet N`` process serving N machines (both versions), a
@@ -618,8 +618,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(
         prog='bin/bench --fleet',
         description='One scheduled import of a fleet of machines: healthy, '
-                    'with machines off or flaky, on two Odoo nodes '
-                    '(issue 15); prints a table.')
+                    'with machines off or flaky, on two Odoo nodes; '
+                    'prints a table.')
     p.add_argument('--fleet', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--json', metavar='PATH', help='write the figures here')
     p.add_argument('--quick', action='store_true',

@@ -318,6 +318,20 @@ class PourCoffeeCases(object):
         self.assertEqual(brew.state, 'done')
         self.assertEqual(self.poured(), 1)
 
+    def test_follow_up_of_an_unreachable_machine_is_not_run(self):
+        """The follow-up reads the machine: it is one of the machine's
+        jobs, which a machine known to be off does not run."""
+        brew = self.poured_running(cup_seconds=60)
+        job = self.follow_job(brew)
+        self.backend.sudo().write({
+            'reachability': 'unreachable',
+            'unreachable_since': fields.Datetime.now()})
+        self.reset_machine_requests()
+        self.assertEqual(self.run_job(job), 'done')
+        self.assertIn('Not run', job.result)
+        self.assertEqual(self.machine_requests(), {})
+        self.assertEqual(brew.state, 'running')
+
     def follow_up_queued_at(self, brew, minutes_ago):
         """A follow-up of ``brew`` as the pour job queued it then."""
         poured_at = fields.Datetime.to_string(
