@@ -74,6 +74,22 @@ TARGETS = {
 BACKEND_IN_JOB = re.compile(r'coffee\.backend\((\d+),\)')
 SKIPPED_RUN = re.compile(r'job (\S+) is in state \w+ instead of enqueued')
 log = harness.log
+# every end of a try of a job (done, failed or retried: its retry went up),
+# whatever node ran it; a job that only waited for its machine (the fair
+# share) or was found no longer enqueued ends none
+WATCH_RUNS_SQL = """
+CREATE TABLE IF NOT EXISTS bench_job_tries (uuid varchar, new_retry int);
+CREATE OR REPLACE FUNCTION bench_job_try() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO bench_job_tries VALUES (NEW.uuid, NEW.retry);
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS bench_job_try ON queue_job;
+CREATE TRIGGER bench_job_try AFTER UPDATE ON queue_job FOR EACH ROW
+    WHEN (OLD.state = 'started' AND NEW.state <> 'started'
+          AND NEW.retry > OLD.retry)
+    EXECUTE PROCEDURE bench_job_try();
+"""
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -438,10 +454,10 @@ class FleetBench(object):
         backends = set(self.backends[m['index']]
                        for m in self.machines[:count])
         made = self.delta(backends)
+        self.odoo.sql(WATCH_RUNS_SQL)
         since, cycle_s, __ = self.run_cycle()
         jobs = self.cycle_jobs(since)
         uuids = set(job[0] for job in jobs)
-        tries = dict((job[0], max(job[3], 1)) for job in jobs)
         runs = [run for run in self.odoo.runjob_nodes() if run[0] in uuids]
         # a job sent to a node that found it no longer enqueued did not
         # run there (queue_job logs a warning)
@@ -460,7 +476,12 @@ class FleetBench(object):
             if uuid in ran:
                 per_node[node] -= 1
                 ran[uuid] -= 1
-        jobs_twice = sum(1 for uuid, n in ran.items() if n > tries[uuid])
+        # a job's work ran twice when it ended more tries than queue_job
+        # counted (each try adds one to its retry, a wait for its machine
+        # none): what the trigger saw of every job of the cycle
+        jobs_twice = int(self.odoo.sql(
+            "select count(*) from (select uuid from bench_job_tries "
+            "group by uuid having count(*) > max(new_retry)) twice")[0][0])
         brews_twice = int(self.odoo.sql(
             "select count(*) from (select 1 from coffee_brew group by "
             "backend_id, coffee_id having count(*) > 1) twice")[0][0])
