@@ -28,8 +28,9 @@ outage, N large, 10 % offline and 10 % flaky
 two nodes, N large, healthy
     Odoo again as two nodes behind nginx (dev/harness.py
     ``OdooServer(nodes=2)``): ``jobs_per_node`` (from nginx's access log)
-    and ``duplicates`` (jobs run more often than they were tried, plus
-    brews bound twice).
+    and ``duplicates`` (jobs whose tries ended more often than queue_job
+    counted them, seen by a trigger on queue_job, plus brews bound
+    twice).
 ``worker_peak_rss_mb``: the largest worker RSS seen during the cycles.
 
 Standard library only, any python3 >= 3.7 (Odoo runs in its own
