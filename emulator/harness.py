@@ -99,15 +99,16 @@ def _call(url, method, what, payload=None, timeout=30):
         raise EmulatorError('%s: %s' % (what, exc.reason))
 
 
-class EmulatorProcess(object):
+class _EmulatorChild(object):
+    """What a single machine and a fleet share: a child process with a
+    state directory (temporary unless given) and a log, started on free
+    ports (again on other ports when one was taken meanwhile), stopped by
+    SIGTERM."""
 
-    def __init__(self, protocol, data='demo', state_dir=None,
-                 username='coffee', password='espresso', extra_args=()):
-        self.protocol = str(protocol)
-        self.data = data
-        self.username = username
-        self.password = password
-        self.extra_args = list(extra_args)
+    #: seconds the child is given to stop before it is killed
+    stop_seconds = 10
+
+    def _init_child(self, state_dir):
         self._own_dir = state_dir is None
         self.state_dir = state_dir
         self.port = None
@@ -126,20 +127,27 @@ class EmulatorProcess(object):
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def _state_prefix(self):
+        raise NotImplementedError
+
+    def _port_to_try(self, attempt):
+        raise NotImplementedError
+
+    def _spawn(self, port, deadline):
+        raise NotImplementedError
+
     def start(self, timeout=20):
         if self.running:
             return self
         if self.state_dir is None:
-            self.state_dir = tempfile.mkdtemp(
-                prefix='coffee-emulator-%s-' % self.protocol)
+            self.state_dir = tempfile.mkdtemp(prefix=self._state_prefix())
         elif not os.path.isdir(self.state_dir):
             os.makedirs(self.state_dir)
         deadline = time.time() + timeout
         last_error = None
         for attempt in range(3):
-            port = self.port if (attempt == 0 and self.port) else free_port()
             try:
-                self._spawn(port, deadline)
+                self._spawn(self._port_to_try(attempt), deadline)
                 return self
             except EmulatorError as exc:  # port taken meanwhile: try another
                 last_error = exc
@@ -148,16 +156,75 @@ class EmulatorProcess(object):
                     break
         raise last_error
 
+    def _popen(self, cmd):
+        self._log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log,
+                                     close_fds=True)
+
+    def _terminate(self):
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(self.stop_seconds)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stop(self, keep_state=False):
+        """SIGTERM, wait, kill if needed; a temporary state dir is removed
+        unless keep_state (or COFFEE_EMULATOR_KEEP_STATE is set: debugging,
+        keep the database and the log)."""
+        self._terminate()
+        if os.environ.get('COFFEE_EMULATOR_KEEP_STATE'):
+            keep_state = True
+        if self._own_dir and not keep_state and self.state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.state_dir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def __del__(self):
+        try:
+            if self.running:
+                self.stop()
+        except Exception:
+            pass
+
+
+class EmulatorProcess(_EmulatorChild):
+
+    def __init__(self, protocol, data='demo', state_dir=None,
+                 username='coffee', password='espresso', extra_args=()):
+        self.protocol = str(protocol)
+        self.data = data
+        self.username = username
+        self.password = password
+        self.extra_args = list(extra_args)
+        self._init_child(state_dir)
+
+    def _state_prefix(self):
+        return 'coffee-emulator-%s-' % self.protocol
+
+    def _port_to_try(self, attempt):
+        return self.port if (attempt == 0 and self.port) else free_port()
+
     def _spawn(self, port, deadline):
         self.port = port
-        self._log = open(self.log_path, 'ab')
         cmd = [LAUNCHER, '--protocol', self.protocol, '--host', '127.0.0.1',
                '--port', str(port), '--data', self.data,
                '--state', self.state_dir, '--username', self.username,
                '--password', self.password] + self.extra_args
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=self._log,
-                                     close_fds=True)
+        self._popen(cmd)
         while True:
             if self.proc.poll() is not None:
                 raise EmulatorError('emulator exited with %s (see %s)'
@@ -173,29 +240,6 @@ class EmulatorProcess(object):
                                     '(see %s)' % self.log_path)
             time.sleep(0.05)
 
-    def _terminate(self):
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def stop(self, keep_state=False):
-        """SIGTERM, wait, kill if needed; a temporary state dir is removed
-        unless keep_state (used by restart)."""
-        self._terminate()
-        if os.environ.get('COFFEE_EMULATOR_KEEP_STATE'):
-            keep_state = True  # debugging: keep the database and the log
-        if self._own_dir and not keep_state and self.state_dir:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
-            self.state_dir = None
-
     def restart(self, timeout=20):
         """Stop and start again on the same state (and port if possible)."""
         self.stop(keep_state=True)
@@ -205,20 +249,6 @@ class EmulatorProcess(object):
         """Call /_sim/<path>; return the parsed JSON answer."""
         return _call('%s/_sim/%s' % (self.url, path.lstrip('/')), method,
                      '/_sim/%s' % path, payload, timeout)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-    def __del__(self):
-        try:
-            if self.running:
-                self.stop()
-        except Exception:
-            pass
 
 
 class FleetMachine(object):
@@ -240,7 +270,7 @@ class FleetMachine(object):
                      '%s /_sim/%s' % (self.name, path), payload, timeout)
 
 
-class FleetProcess(object):
+class FleetProcess(_EmulatorChild):
     """``bin/emulator --fleet N`` in a subprocess, on free consecutive
     ports, with a temporary state directory unless one is given."""
 
@@ -258,62 +288,35 @@ class FleetProcess(object):
             if value is not None:
                 self.options += [flag, str(value)]
         self.options += list(extra_args)
-        self._own_dir = state_dir is None
-        self.state_dir = state_dir
-        self.port = None
-        self.proc = None
         self.manifest = None
-        self._log = None
-
-    @property
-    def url(self):
-        """The control port's base URL (/_fleet)."""
-        return 'http://127.0.0.1:%d' % self.port
-
-    @property
-    def log_path(self):
-        return os.path.join(self.state_dir, 'emulator.log')
+        self._init_child(state_dir)
 
     @property
     def manifest_path(self):
         return os.path.join(self.state_dir, 'manifest.json')
 
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
+    #: a fleet lets its machines' answers in progress end first
+    stop_seconds = 20
 
     def start(self, timeout=60):
-        """Start and wait for the manifest (every machine listening)."""
-        if self.running:
-            return self
-        if self.state_dir is None:
-            self.state_dir = tempfile.mkdtemp(prefix='coffee-fleet-')
-        elif not os.path.isdir(self.state_dir):
-            os.makedirs(self.state_dir)
-        deadline = time.time() + timeout
-        last_error = None
-        for _attempt in range(3):
-            try:
-                self._spawn(free_port_range(self.n + 1), deadline)
-                return self
-            except EmulatorError as exc:  # a port taken meanwhile
-                last_error = exc
-                self._terminate()
-                if time.time() >= deadline:
-                    break
-        raise last_error
+        """Start and wait for the manifest (every machine listening); the
+        control port is ``url`` (/_fleet)."""
+        return super(FleetProcess, self).start(timeout)
+
+    def _state_prefix(self):
+        return 'coffee-fleet-'
+
+    def _port_to_try(self, attempt):
+        return free_port_range(self.n + 1)
 
     def _spawn(self, port, deadline):
         self.port = port
         if os.path.exists(self.manifest_path):
             os.unlink(self.manifest_path)
-        self._log = open(self.log_path, 'ab')
         cmd = [LAUNCHER, '--fleet', str(self.n), '--host', '127.0.0.1',
                '--port', str(port), '--state', self.state_dir,
                '--manifest', self.manifest_path] + self.options
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=self._log,
-                                     close_fds=True)
+        self._popen(cmd)
         while not os.path.exists(self.manifest_path):
             if self.proc.poll() is not None:
                 raise EmulatorError('fleet emulator exited with %s (see %s)'
@@ -354,40 +357,3 @@ class FleetProcess(object):
         answer = self.call('POST', 'delta', {'brews': brews,
                                              'consumers': consumers})
         return dict((int(k), v) for k, v in answer['machines'].items())
-
-    def _terminate(self):
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def stop(self, keep_state=False):
-        """SIGTERM, wait, kill if needed; a temporary state dir is removed
-        unless keep_state (or COFFEE_EMULATOR_KEEP_STATE is set)."""
-        self._terminate()
-        if os.environ.get('COFFEE_EMULATOR_KEEP_STATE'):
-            keep_state = True
-        if self._own_dir and not keep_state and self.state_dir:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
-            self.state_dir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-    def __del__(self):
-        try:
-            if self.running:
-                self.stop()
-        except Exception:
-            pass

@@ -3,22 +3,14 @@
 """What a person sees when the machine cannot be reached or refuses us,
 and what the job queue does with an overloaded machine."""
 import datetime
-import socket
 
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 from odoo.addons.queue_job.job import Job
 
+from ..emulator.harness import free_port
 from .common import CoffeeEmulatorCase
-
-
-def unused_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class ConnectionCases(object):
@@ -33,7 +25,7 @@ class ConnectionCases(object):
 
     def test_connection_refused(self):
         backend = self.create_backend(
-            self.coffee_version, 'http://127.0.0.1:%d' % unused_port())
+            self.coffee_version, 'http://127.0.0.1:%d' % free_port())
         with self.assertRaisesRegex(UserError, '(?i)refused|connect'):
             backend.action_test_connection()
 

@@ -3,7 +3,6 @@
 """A machine that does not answer becomes unreachable, costs a probe per
 scheduled import, and comes back with its checkpoint completed; the jobs
 of one machine run one at a time."""
-import socket
 import traceback
 
 import odoo
@@ -14,16 +13,9 @@ from odoo.addons.connector.database import pg_try_advisory_lock
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
+from ..emulator.harness import free_port
 from ..models.coffee_backend.reachability import UNREACHABLE_AFTER
 from .common import CoffeeEmulatorCase
-
-
-def unused_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class TestReachability(CoffeeEmulatorCase):
@@ -62,7 +54,7 @@ class TestReachability(CoffeeEmulatorCase):
         """A backend whose machine refuses connections, made unreachable
         by its import job's tries."""
         backend = self.create_backend(
-            self.coffee_version, 'http://127.0.0.1:%d' % unused_port(),
+            self.coffee_version, 'http://127.0.0.1:%d' % free_port(),
             name='Unplugged')
         backend.import_beverages()
         record = self.jobs_of(backend)
