@@ -30,9 +30,9 @@ from .clock import iso_utc, real_now_us
 from .data import DEMO_FIRST_LOG_NO, NAMED_SETS
 from .server import App, Handler, Server
 from .store import ProtocolMismatch
+from .versions import NAMES as VERSIONS  # machine i speaks VERSIONS[i % 2]
 from .web import Request, Router, json_response
 
-VERSIONS = ('1900', '2900')          # machine i speaks VERSIONS[i % 2]
 MODES = ('healthy', 'offline', 'flaky', 'slow')
 DEFAULT_PORT = 8400
 MAX_MACHINES = 1000

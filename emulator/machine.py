@@ -1,6 +1,8 @@
 """Protocol-neutral machine logic: status, brewing, events, activity,
 faults and counters.  The protocol modules (v1900, v2900) parse requests,
-check and serialize; everything that changes the machine happens here.
+check and serialize; everything that changes the machine happens here, and
+what differs between the versions (profile, time resolution, webhooks) is
+asked of ``Machine.version``.
 """
 import collections
 import hashlib
@@ -22,25 +24,6 @@ ERROR_MESSAGES = {
     'E03': 'Brewing unit jammed',
     'E05': 'Heater failure',
     'E07': 'Drip tray full',
-}
-
-PROFILES = {
-    '1900': {
-        'serial': 'C19-000123', 'model': '1900', 'firmware': '1.9.4',
-        'timezone': 'Europe/Brussels', 'currency': 'EUR',
-        'language': 'en_US', 'languages': ['en_US'],
-        'water_ml': 1600, 'water_capacity_ml': 2000,
-        'beans_g': 550, 'beans_capacity_g': 1000,
-        'cups_total': 9120, 'cups_since_descaling': 412,
-    },
-    '2900': {
-        'serial': 'C29-004211', 'model': '2900', 'firmware': '2.9.1',
-        'timezone': 'UTC', 'currency': 'EUR',
-        'language': 'en_US', 'languages': ['en_US', 'fr_FR', 'nl_BE'],
-        'water_ml': 1800, 'water_capacity_ml': 2000,
-        'beans_g': 420, 'beans_capacity_g': 1000,
-        'cups_total': 18211, 'cups_since_descaling': 512,
-    },
 }
 
 STATUS_KEYS = ('state', 'error_code', 'current_brew', 'current_due',
@@ -110,10 +93,11 @@ class Counters(object):
 
 class Machine(object):
 
-    def __init__(self, protocol, store, config):
-        self.protocol = protocol
+    def __init__(self, version, store, config):
+        self.version = version    # v1900.Coffee1900 or v2900.Coffee2900
+        self.protocol = version.name
         self.store = store
-        self.profile = PROFILES[protocol]
+        self.profile = version.profile
         self.config = config      # dict, see server.DEFAULT_CONFIG
         self.counters = Counters()
         self.clock = MachineClock(store.get_meta('clock_offset_us', 0),
@@ -169,12 +153,12 @@ class Machine(object):
 
     def seed(self, spec):
         records = seed_data.generate(spec)
-        if self.protocol == '1900':
-            for rows in records.values():
-                for rec in rows:
-                    for key in ('updated_us', 'started_us', 'finished_us'):
-                        if rec.get(key) is not None:
-                            rec[key] -= rec[key] % US
+        stored = self.version.stored_time
+        for rows in records.values():
+            for rec in rows:
+                for key in ('updated_us', 'started_us', 'finished_us'):
+                    if rec.get(key) is not None:
+                        rec[key] = stored(rec[key])
         with self.store.tx():
             for table in ('beverages', 'consumers', 'brews'):
                 self.store.bulk_insert(table, records[table])
@@ -201,16 +185,12 @@ class Machine(object):
         return self.clock.now_us()
 
     def stamp(self, at_us=None):
-        """Time of a change: never earlier than the previous change; whole
-        seconds on a 1900, strictly increasing microseconds on a 2900."""
+        """Time of a change: never earlier than the previous change, in the
+        resolution of the version (see its ``next_stamp``)."""
         t = self.clock.now_us() if at_us is None else at_us
         with self.store.lock:
-            if self.protocol == '1900':
-                t -= t % US
-                t = max(t, self._last_stamp)
-            else:
-                t = max(t, self._last_stamp + 1)
-            self._last_stamp = t
+            t = self._last_stamp = self.version.next_stamp(
+                t, self._last_stamp)
         return t
 
     # -- brewing -----------------------------------------------------------
@@ -420,7 +400,7 @@ class Machine(object):
         return True
 
     def emit(self, event_type, object_id, extra=None):
-        if self.protocol != '2900':
+        if not self.version.webhooks:
             return
         hooks = [h for h in self.webhooks() if event_type in h['events']]
         if not hooks:

@@ -21,14 +21,11 @@ from .data import NAMED_SETS
 from .machine import Machine
 from .sim import Sim
 from .store import ProtocolMismatch, Store
-from .v1900 import Api1900
-from .v2900 import Api2900
+from .versions import NAMES, VERSIONS
 from .web import Request, Response
 from .webhooks import Ticker
 
-DEFAULT_PORTS = {'1900': 8190, '2900': 8290}
 MAX_BODY = 1024 * 1024
-MAX_IN_FLIGHT_1900 = 2
 SECRET_WORDS = ('token', 'password', 'secret', 'key')
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -68,6 +65,7 @@ class App(object):
     def __init__(self, args, log_stream=None):
         self.args = args
         self.protocol = args.protocol
+        self.version = VERSIONS[args.protocol]
         self.state_dir = os.path.abspath(args.state)
         self.log_stream = log_stream or sys.stderr
         self._log_lock = threading.Lock()
@@ -77,14 +75,14 @@ class App(object):
                   'rate_limit': float(args.rate_limit),
                   'token_ttl': int(args.token_ttl), 'delay_ms': 0.0,
                   'cursor_ttl': 3600.0, 'signature_clock': 'machine'}
-        self.machine = Machine(self.protocol, self.store, config)
+        self.machine = Machine(self.version, self.store, config)
         if self.store.get_meta('data') is None:
             started = time.time()
             self.machine.seed(args.data)
             self.log('seeded %s in %.2f s' % (args.data, time.time() - started))
-        api_class = Api1900 if self.protocol == '1900' else Api2900
-        self.api_prefix = '/api/v1/' if self.protocol == '1900' else '/api/v2/'
-        self.api = api_class(self.machine, args.username, args.password)
+        self.api_prefix = self.version.api_prefix
+        self.api = self.version.api(self.machine, args.username,
+                                    args.password)
         self.sim = Sim(self)
         self.limiter = RateLimiter()
         self.ticker = Ticker(self.machine, self.log)
@@ -108,7 +106,7 @@ class App(object):
             except (ValueError, OSError):
                 pass
 
-    # -- in flight (1900) -----------------------------------------------------
+    # -- in flight (the 1900 refuses more than a few at once) ---------------
 
     def enter(self):
         c = self.machine.counters
@@ -127,21 +125,9 @@ class App(object):
     def api_request(self, req, in_flight):
         m = self.machine
         api = self.api
-        if self.protocol == '1900':
-            if in_flight > MAX_IN_FLIGHT_1900:
-                return api.error_response(503, 'busy')
-        else:
-            auth = req.header('Authorization') or ''
-            if req.path == '/api/v2/auth/token' or not auth.startswith(
-                    'Bearer '):
-                key = 'addr:' + req.client
-            else:
-                key = 'token:' + auth[7:].strip()
-            retry = self.limiter.check(key, m.config['rate_limit'])
-            if retry:
-                return api.error_response(
-                    429, 'rate limit of %g requests per second exceeded'
-                    % m.config['rate_limit'], [('Retry-After', str(retry))])
+        refusal = api.admit(req, in_flight, self.limiter)
+        if refusal is not None:
+            return refusal
         fault = m.draw_fault(req.path)
         if fault is not None:
             resp = self.fault(fault)
@@ -159,10 +145,7 @@ class App(object):
         if kind == '500':
             return api.error_response(500, 'internal error')
         if kind == '503':
-            if self.protocol == '1900':
-                return api.error_response(503, 'busy')
-            return api.error_response(503, 'temporarily unavailable',
-                                      [('Retry-After', '1')])
+            return api.unavailable()
         if kind == '429':
             return api.error_response(429, 'too many requests',
                                       [('Retry-After', '1')])
@@ -316,7 +299,7 @@ def parse_args(argv):
                     'bin/emulator --fleet N serves N machines of both '
                     'versions from one process (bin/emulator --fleet 1 '
                     '--help).')
-    p.add_argument('--protocol', choices=('1900', '2900'), required=True,
+    p.add_argument('--protocol', choices=NAMES, required=True,
                    help='firmware protocol to speak')
     p.add_argument('--host', default='127.0.0.1',
                    help='address to listen on (default 127.0.0.1; /_sim '
@@ -340,7 +323,7 @@ def parse_args(argv):
                    help='machine seconds a cup takes (default 3)')
     args = p.parse_args(argv)
     if args.port is None:
-        args.port = DEFAULT_PORTS[args.protocol]
+        args.port = VERSIONS[args.protocol].default_port
     if args.state is None:
         args.state = os.path.join(REPO_ROOT, '.var',
                                   'emulator-%s' % args.protocol)

@@ -4,11 +4,10 @@ import ipaddress
 import os
 import re
 
-from .clock import US, iso_utc, local_str, parse_iso
+from .clock import US, iso_utc, parse_iso
 from .data import NAMED_SETS
 from .web import Router, json_response
 
-STATES = {'1900': ('ready', 'error'), '2900': ('ready', 'error', 'descaling')}
 CONFIG_TYPES = {
     'brew_seconds': float, 'rate_limit': float, 'token_ttl': int,
     'delay_ms': float, 'cursor_ttl': float, 'signature_clock': str,
@@ -97,9 +96,7 @@ class Sim(object):
         info = {'now': iso_utc(now), 'unix': now / float(US),
                 'offset_seconds': offset / float(US),
                 'frozen': m.clock.frozen}
-        if m.protocol == '1900':
-            info['local'] = local_str(now)
-            info['timezone'] = m.profile['timezone']
+        info.update(m.version.clock_info(m, now))
         return info
 
     def get_clock(self, req, body):
@@ -163,9 +160,9 @@ class Sim(object):
         if unknown:
             raise SimError('unknown keys: %s' % ', '.join(sorted(unknown)))
         state = body.get('state', m.status['state'])
-        if state not in STATES[m.protocol]:
+        if state not in m.version.states:
             raise SimError('state must be one of %s'
-                           % ', '.join(STATES[m.protocol]))
+                           % ', '.join(m.version.states))
         code = body.get('error_code')
         if code is not None and not isinstance(code, str):
             raise SimError('error_code must be a string or null')
@@ -308,38 +305,22 @@ class Sim(object):
             hooks = [{'id': h['id'], 'url': h['url'], 'events': h['events']}
                      for h in m.webhooks()]
             return {'kind': kind, 'count': len(hooks), 'items': hooks}
-        tables = {'1900': {'drinks': 'beverages', 'cards': 'consumers',
-                           'log': 'brews'},
-                  '2900': {'beverages': 'beverages',
-                           'consumers': 'consumers', 'brews': 'brews'}}
         aliases = {'beverages': 'drinks', 'consumers': 'cards',
                    'brews': 'log', 'drinks': 'beverages', 'cards': 'consumers',
                    'log': 'brews'}
-        names = tables[m.protocol]
+        names = m.version.snapshot_kinds
         if kind not in names:
             kind = aliases.get(kind, kind)
         if kind not in names:
             raise SimError('kind must be one of %s' % ', '.join(sorted(names)))
         table = names[kind]
-        order = 'updated_us, pk' if m.protocol == '1900' else \
-            'updated_us, code'
         rows = m.store.all_rows(table, include_deleted=include_deleted,
-                                order=order)
-        if m.protocol == '1900':
-            ser = {'beverages': api.drink, 'consumers': api.card,
-                   'brews': api.log_entry}[table]
-            key = {'beverages': 'drink_no', 'consumers': 'card_no',
-                   'brews': 'log_no'}[table]
-            items = [ser(r, damage=False) for r in rows]
-        else:
-            ser = {'beverages': api.beverage, 'consumers': api.consumer,
-                   'brews': api.brew}[table]
-            key = 'id'
-            items = [ser(r) for r in rows]
-        out = {'kind': kind, 'count': len(items),
-               'ids': [i[key] for i in items]}
+                                order=m.version.snapshot_order)
+        pairs = [api.snapshot_item(table, r) for r in rows]
+        out = {'kind': kind, 'count': len(pairs),
+               'ids': [rid for rid, _item in pairs]}
         if full:
-            out['items'] = items
+            out['items'] = [item for _rid, item in pairs]
         return out
 
     def deliveries(self, req, body):

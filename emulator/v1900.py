@@ -4,12 +4,13 @@ import base64
 import binascii
 import hmac
 
-from .clock import local_str, parse_local
+from .clock import US, local_str, parse_local
 from .machine import Refusal
 from .web import CARD_RE, Response, Router, is_int, json_response, no_content
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
+MAX_IN_FLIGHT = 2  # more requests at once are answered 503 busy
 BIG = 10240  # length of the "10 kB strings" of malformed records
 
 
@@ -55,6 +56,17 @@ class Api1900(object):
 
     def error_response(self, status, text, headers=None):
         return error(status, text, headers)
+
+    def admit(self, req, in_flight, limiter):
+        """None, or the refusal of a request beyond the firmware's few
+        requests at once (this firmware has no rate limit)."""
+        if in_flight > MAX_IN_FLIGHT:
+            return error(503, 'busy')
+        return None
+
+    def unavailable(self):
+        """The answer of a transient fault: the same 503 as when busy."""
+        return error(503, 'busy')
 
     def authorized(self, req):
         value = req.header('Authorization') or ''
@@ -155,6 +167,18 @@ class Api1900(object):
     def brew_id(self, brew):
         """The id this protocol gives a brew (a log_no, as text)."""
         return str(brew['pk'])
+
+    def snapshot_item(self, table, rec):
+        """(id, record) as this protocol shows a row, never damaged: what
+        /_sim/snapshot lists."""
+        if table == 'beverages':
+            item = self.drink(rec, damage=False)
+            return item['drink_no'], item
+        if table == 'consumers':
+            item = self.card(rec, damage=False)
+            return item['card_no'], item
+        item = self.log_entry(rec, damage=False)
+        return item['log_no'], item
 
     # -- lists ---------------------------------------------------------------
 
@@ -394,3 +418,46 @@ def _damage(rec, variant, choices):
     else:
         rec[choice[1]] = choice[2]
     return rec
+
+
+class Coffee1900(object):
+    """What sets the Coffee 1900 apart, asked by the protocol-neutral code
+    (server, machine, simulation controls, webhooks)."""
+
+    name = '1900'
+    api = Api1900
+    api_prefix = '/api/v1/'
+    default_port = 8190
+    profile = {
+        'serial': 'C19-000123', 'model': '1900', 'firmware': '1.9.4',
+        'timezone': 'Europe/Brussels', 'currency': 'EUR',
+        'language': 'en_US', 'languages': ['en_US'],
+        'water_ml': 1600, 'water_capacity_ml': 2000,
+        'beans_g': 550, 'beans_capacity_g': 1000,
+        'cups_total': 9120, 'cups_since_descaling': 412,
+    }
+    #: the states /_sim/state can set (the firmware cannot descale)
+    states = ('ready', 'error')
+    #: no webhooks: events are not recorded
+    webhooks = False
+    #: /_sim/snapshot: the kinds by this protocol's names, and their order
+    snapshot_kinds = {'drinks': 'beverages', 'cards': 'consumers',
+                      'log': 'brews'}
+    snapshot_order = 'updated_us, pk'
+
+    @staticmethod
+    def stored_time(t):
+        """A seed time as the firmware keeps it: whole seconds."""
+        return t - t % US
+
+    @staticmethod
+    def next_stamp(t, last):
+        """Time of a change at t after one at last: whole seconds, never
+        earlier than last (several changes share a second)."""
+        return max(t - t % US, last)
+
+    @staticmethod
+    def clock_info(machine, now):
+        """What /_sim/clock adds: the naive local time the API shows."""
+        return {'local': local_str(now),
+                'timezone': machine.profile['timezone']}

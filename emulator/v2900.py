@@ -77,6 +77,27 @@ class Api2900(object):
                 429: 'rate_limited'}.get(status, 'error')
         return error(status, code, text, headers)
 
+    def admit(self, req, in_flight, limiter):
+        """None, or the 429 of a request beyond the rate limit (per token,
+        per address for a token request or a request without one)."""
+        rate = self.machine.config['rate_limit']
+        auth = req.header('Authorization') or ''
+        if req.path == '/api/v2/auth/token' or not auth.startswith('Bearer '):
+            key = 'addr:' + req.client
+        else:
+            key = 'token:' + auth[7:].strip()
+        retry = limiter.check(key, rate)
+        if retry:
+            return self.error_response(
+                429, 'rate limit of %g requests per second exceeded' % rate,
+                [('Retry-After', str(retry))])
+        return None
+
+    def unavailable(self):
+        """The answer of a transient fault."""
+        return self.error_response(503, 'temporarily unavailable',
+                                   [('Retry-After', '1')])
+
     def check_token(self, req):
         value = req.header('Authorization') or ''
         if not value.startswith('Bearer ') or not value[7:].strip():
@@ -220,6 +241,13 @@ class Api2900(object):
     def brew_id(self, brew):
         """The id this protocol gives a brew."""
         return brew['code']
+
+    def snapshot_item(self, table, rec):
+        """(id, record) as this protocol shows a row, never damaged: what
+        /_sim/snapshot lists."""
+        item = {'beverages': self.beverage, 'consumers': self.consumer,
+                'brews': self.brew}[table](rec)
+        return item['id'], item
 
     def damaged_brew(self, rec):
         return self.damage('brews', rec, [
@@ -544,3 +572,45 @@ class Api2900(object):
         if not self.machine.delete_webhook(rid):
             raise not_found('webhook')
         return no_content()
+
+
+class Coffee2900(object):
+    """What sets the Coffee 2900 apart, asked by the protocol-neutral code
+    (server, machine, simulation controls, webhooks)."""
+
+    name = '2900'
+    api = Api2900
+    api_prefix = '/api/v2/'
+    default_port = 8290
+    profile = {
+        'serial': 'C29-004211', 'model': '2900', 'firmware': '2.9.1',
+        'timezone': 'UTC', 'currency': 'EUR',
+        'language': 'en_US', 'languages': ['en_US', 'fr_FR', 'nl_BE'],
+        'water_ml': 1800, 'water_capacity_ml': 2000,
+        'beans_g': 420, 'beans_capacity_g': 1000,
+        'cups_total': 18211, 'cups_since_descaling': 512,
+    }
+    #: the states /_sim/state can set
+    states = ('ready', 'error', 'descaling')
+    #: events are recorded and delivered to the webhooks
+    webhooks = True
+    #: /_sim/snapshot: the kinds by this protocol's names, and their order
+    snapshot_kinds = {'beverages': 'beverages', 'consumers': 'consumers',
+                      'brews': 'brews'}
+    snapshot_order = 'updated_us, code'
+
+    @staticmethod
+    def stored_time(t):
+        """A seed time as the firmware keeps it: microseconds."""
+        return t
+
+    @staticmethod
+    def next_stamp(t, last):
+        """Time of a change at t after one at last: strictly increasing
+        microseconds (no two changes share one)."""
+        return max(t, last + 1)
+
+    @staticmethod
+    def clock_info(machine, now):
+        """What /_sim/clock adds: nothing, the API shows UTC."""
+        return {}

@@ -74,7 +74,7 @@ class Ticker(object):
         """Complete the cup whose time has come, start the due deliveries
         (a machine without webhooks has none: no query then)."""
         self.machine.settle()
-        if self.machine.protocol == '2900' and self.machine.webhooks():
+        if self.machine.version.webhooks and self.machine.webhooks():
             self._start_due()
 
     def _start_due(self):
