@@ -45,8 +45,6 @@ CREATE TABLE IF NOT EXISTS beverages (
     active INTEGER NOT NULL,
     updated_us INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS beverages_upd_pk ON beverages (updated_us, pk);
-CREATE INDEX IF NOT EXISTS beverages_upd_code ON beverages (updated_us, code);
 CREATE TABLE IF NOT EXISTS consumers (
     pk INTEGER PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
@@ -62,8 +60,6 @@ CREATE TABLE IF NOT EXISTS consumers (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS consumers_live_badge
     ON consumers (badge) WHERE deleted = 0;
-CREATE INDEX IF NOT EXISTS consumers_upd_pk ON consumers (updated_us, pk);
-CREATE INDEX IF NOT EXISTS consumers_upd_code ON consumers (updated_us, code);
 CREATE TABLE IF NOT EXISTS brews (
     pk INTEGER PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
@@ -78,8 +74,6 @@ CREATE TABLE IF NOT EXISTS brews (
     finished_us INTEGER,
     updated_us INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS brews_upd_pk ON brews (updated_us, pk);
-CREATE INDEX IF NOT EXISTS brews_upd_code ON brews (updated_us, code);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
     brew_pk INTEGER NOT NULL,
@@ -105,7 +99,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_result TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_us);
-"""
+""" + ''.join(
+    # the paging indexes of every record table: <table>_upd_pk (1900) and
+    # <table>_upd_code (2900), named in the listings' INDEXED BY
+    'CREATE INDEX IF NOT EXISTS {0}_upd_pk ON {0} (updated_us, pk);\n'
+    'CREATE INDEX IF NOT EXISTS {0}_upd_code ON {0} (updated_us, code);\n'
+    .format(table) for table in TABLES)
 
 
 class ProtocolMismatch(Exception):
