@@ -54,17 +54,12 @@ def session():
     return s
 
 
-class V1(object):
-    """A Coffee 1900 client as the tests need it (Basic auth)."""
+class _Client(object):
+    """The verbs of a test client; ``request`` is the protocol's."""
 
     def __init__(self, emu):
         self.emu = emu
         self.s = session()
-        self.s.auth = (USERNAME, PASSWORD)
-
-    def request(self, method, path, **kw):
-        kw.setdefault('timeout', 15)
-        return self.s.request(method, self.emu.url + path, **kw)
 
     def get(self, path, **kw):
         return self.request('GET', path, **kw)
@@ -75,6 +70,9 @@ class V1(object):
     def put(self, path, body=None, **kw):
         return self.request('PUT', path, json=body, **kw)
 
+    def patch(self, path, body=None, **kw):
+        return self.request('PATCH', path, json=body, **kw)
+
     def delete(self, path, **kw):
         return self.request('DELETE', path, **kw)
 
@@ -82,6 +80,18 @@ class V1(object):
         r = self.get(path, params=params)
         assert r.status_code == 200, r.text
         return r.json()
+
+
+class V1(_Client):
+    """A Coffee 1900 client as the tests need it (Basic auth)."""
+
+    def __init__(self, emu):
+        _Client.__init__(self, emu)
+        self.s.auth = (USERNAME, PASSWORD)
+
+    def request(self, method, path, **kw):
+        kw.setdefault('timeout', 15)
+        return self.s.request(method, self.emu.url + path, **kw)
 
     def all(self, path, **params):
         """Every item of a list, page by page."""
@@ -95,13 +105,12 @@ class V1(object):
             page += 1
 
 
-class V2(object):
+class V2(_Client):
     """A Coffee 2900 client: fetches a token, renews it once on
     token_expired, like the documented clients."""
 
     def __init__(self, emu):
-        self.emu = emu
-        self.s = session()
+        _Client.__init__(self, emu)
         self.token = None
 
     def new_token(self):
@@ -124,23 +133,6 @@ class V2(object):
                 self.token = None
                 continue
             return r
-
-    def get(self, path, **kw):
-        return self.request('GET', path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.request('POST', path, json=body, **kw)
-
-    def patch(self, path, body=None, **kw):
-        return self.request('PATCH', path, json=body, **kw)
-
-    def delete(self, path, **kw):
-        return self.request('DELETE', path, **kw)
-
-    def ok(self, path, **params):
-        r = self.get(path, params=params)
-        assert r.status_code == 200, r.text
-        return r.json()
 
     def all(self, path, **params):
         """Every item of a list, cursor by cursor."""
