@@ -25,6 +25,19 @@ def brew_code(pk):
     return 'brw_' + ''.join(reversed(digits))
 
 
+def brew_record(pk, bev, con, status, started_us, finished_us, updated_us):
+    """A brews row (see store.TABLES): a cup of bev for consumer con (None:
+    an anonymous cup) at the beverage's price."""
+    return {'pk': pk, 'code': brew_code(pk),
+            'beverage_pk': bev['pk'], 'beverage_code': bev['code'],
+            'consumer_pk': con['pk'] if con else None,
+            'consumer_code': con['code'] if con else None,
+            'badge': con['badge'] if con else None,
+            'price_cents': bev['price_cents'], 'status': status,
+            'started_us': started_us, 'finished_us': finished_us,
+            'updated_us': updated_us}
+
+
 def utc(y, mo, d, h=0, mi=0, s=0, micro=0):
     return calendar.timegm((y, mo, d, h, mi, s)) * US + micro
 
@@ -140,16 +153,8 @@ def _demo_brews(beverages, consumers):
             started, finished = t - 3 * US, t
         else:
             started, finished = t - 1 * US, t
-        pk = DEMO_FIRST_LOG_NO + i
-        rows.append({
-            'pk': pk, 'code': brew_code(pk),
-            'beverage_pk': bev['pk'], 'beverage_code': bev['code'],
-            'consumer_pk': con['pk'] if con else None,
-            'consumer_code': con['code'] if con else None,
-            'badge': con['badge'] if con else None,
-            'price_cents': bev['price_cents'], 'status': status,
-            'started_us': started, 'finished_us': finished, 'updated_us': t,
-        })
+        rows.append(brew_record(DEMO_FIRST_LOG_NO + i, bev, con, status,
+                                started, finished, t))
     return rows
 
 
@@ -287,16 +292,15 @@ def scale(n, seed=2900):
             started, finished = ts, None
         else:
             started, finished = ts - 3 * US, ts
-        lpk = first + i
-        brews.append({
-            'pk': lpk, 'code': brew_code(lpk),
-            'beverage_pk': bev['pk'], 'beverage_code': bev['code'],
-            'consumer_pk': con['pk'] if con else None,
-            'consumer_code': con['code'] if con else None,
-            'badge': con['badge'] if con else None,
-            'price_cents': bev['price_cents'], 'status': status,
-            'started_us': started, 'finished_us': finished, 'updated_us': ts})
+        brews.append(brew_record(first + i, bev, con, status, started,
+                                 finished, ts))
     return {'beverages': beverages, 'consumers': consumers, 'brews': brews}
+
+
+def is_data_set(spec):
+    """Whether spec names a data set of ``generate`` (scale:N any N)."""
+    return spec in NAMED_SETS or (
+        spec.startswith('scale:') and spec[6:].isdigit())
 
 
 def generate(spec):

@@ -12,7 +12,6 @@ faults (503), ``slow`` its ``delay_ms``, ``offline`` a closed listening
 socket (and its open connections cut), ``healthy`` none of these.
 """
 import argparse
-import ipaddress
 import json
 import os
 import random
@@ -27,13 +26,15 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 from .clock import iso_utc, real_now_us
-from .data import DEMO_FIRST_LOG_NO, NAMED_SETS
-from .server import App, Handler, Server
+from .data import DEMO_FIRST_LOG_NO, is_data_set
+from .server import (App, Handler, Server, add_machine_options,
+                     check_machine_options)
 from .store import ProtocolMismatch
 from .versions import NAMES as VERSIONS  # machine i speaks VERSIONS[i % 2]
-from .web import Request, Router, json_response
+from .web import ControlError, Controls, Log, Request, json_response
 
 MODES = ('healthy', 'offline', 'flaky', 'slow')
+DRAWN_MODES = MODES[1:]              # --offline F, ... in this order
 DEFAULT_PORT = 8400
 MAX_MACHINES = 1000
 USERNAME = 'coffee'
@@ -45,10 +46,8 @@ TICK_SECONDS = 0.1
 CLOSE_WAIT_SECONDS = 3
 
 
-class FleetError(Exception):
-    def __init__(self, message, status=400):
-        Exception.__init__(self, message)
-        self.status = status
+class FleetError(ControlError):
+    """A /_fleet request refused."""
 
 
 class MachineApp(App):
@@ -208,10 +207,9 @@ class Fleet(object):
         self.seed = args.seed
         self.flaky_rate = args.flaky_rate
         self.slow_seconds = args.slow_seconds
-        self.fractions = [('offline', args.offline), ('flaky', args.flaky),
-                          ('slow', args.slow)]
+        self.fractions = [(mode, getattr(args, mode)) for mode in DRAWN_MODES]
         self.log_stream = log_stream or sys.stderr
-        self._log_lock = threading.Lock()
+        self.log = Log(self.log_stream)
         self._mode_lock = threading.Lock()
         self.stopping = threading.Event()
         self._tick_wake = threading.Event()
@@ -223,15 +221,6 @@ class Fleet(object):
         self.control = None
         self._threads = []
         self._schedule_rnd = random.Random(self.seed)
-
-    def log(self, message):
-        stamp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-        with self._log_lock:
-            try:
-                self.log_stream.write('%s %s\n' % (stamp, message))
-                self.log_stream.flush()
-            except (ValueError, OSError):
-                pass
 
     def wake_ticker(self):
         self._tick_wake.set()
@@ -423,50 +412,25 @@ def _count(body, key):
     return value
 
 
-class Controls(object):
+class FleetControls(object):
 
     def __init__(self, fleet):
         self.fleet = fleet
-        r = self.router = Router()
-        r.add('/_fleet/health', GET=self.health)
-        r.add('/_fleet/machines', GET=self.machines)
-        r.add('/_fleet/mode', POST=self.mode)
-        r.add('/_fleet/delta', POST=self.delta)
+        c = self.controls = Controls('/_fleet', 'fleet')
+        c.add('/health', GET=self.health)
+        c.add('/machines', GET=self.machines)
+        c.add('/mode', POST=self.mode)
+        c.add('/delta', POST=self.delta)
+        self.handle = c.handle
 
-    def handle(self, req):
-        try:
-            loopback = ipaddress.ip_address(req.client).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            return json_response(403, {'error': '/_fleet answers loopback '
-                                                'clients only'})
-        handler, kwargs = self.router.match(req.method, req.path)
-        if handler is None:
-            if kwargs == 'method':
-                return json_response(405, {'error': 'method not allowed'})
-            return json_response(404, {'error': 'no such fleet control'})
-        body = {}
-        if req.method == 'POST':
-            try:
-                body = req.json() if req.body else {}
-            except (ValueError, UnicodeDecodeError):
-                return json_response(400, {'error': 'body is not JSON'})
-            if not isinstance(body, dict):
-                return json_response(400, {'error': 'body is not an object'})
-        try:
-            return json_response(200, handler(body))
-        except FleetError as exc:
-            return json_response(exc.status, {'error': str(exc)})
-
-    def health(self, body):
+    def health(self, req, body):
         return {'ok': True, 'machines': len(self.fleet.members),
                 'pid': os.getpid()}
 
-    def machines(self, body):
+    def machines(self, req, body):
         return self.fleet.machines()
 
-    def mode(self, body):
+    def mode(self, req, body):
         unknown = set(body) - {'indexes', 'mode'}
         if unknown:
             raise FleetError('unknown keys: %s' % ', '.join(sorted(unknown)))
@@ -476,7 +440,7 @@ class Controls(object):
             raise FleetError('mode must be one of %s' % ', '.join(MODES))
         return self.fleet.set_mode(indexes, mode)
 
-    def delta(self, body):
+    def delta(self, req, body):
         unknown = set(body) - {'brews', 'consumers'}
         if unknown:
             raise FleetError('unknown keys: %s' % ', '.join(sorted(unknown)))
@@ -526,7 +490,7 @@ class ControlServer(Server):
     def __init__(self, address, fleet):
         Server.__init__(self, address, ControlHandler)
         self.fleet = fleet
-        self.controls = Controls(fleet)
+        self.controls = FleetControls(fleet)
 
 
 # -- command line ------------------------------------------------------------
@@ -550,12 +514,9 @@ def parse_args(argv):
     p.add_argument('--seed', type=int, default=0,
                    help='seed of the mode draws and the flaky errors '
                         '(default 0)')
-    p.add_argument('--offline', type=_fraction, default=0.0, metavar='F',
-                   help='fraction of the machines offline at start')
-    p.add_argument('--flaky', type=_fraction, default=0.0, metavar='F',
-                   help='fraction of the machines flaky at start')
-    p.add_argument('--slow', type=_fraction, default=0.0, metavar='F',
-                   help='fraction of the machines slow at start')
+    for mode in DRAWN_MODES:
+        p.add_argument('--' + mode, type=_fraction, default=0.0, metavar='F',
+                       help='fraction of the machines %s at start' % mode)
     p.add_argument('--flaky-rate', type=_fraction, default=0.3, metavar='R',
                    help='fraction of the API requests of a flaky machine '
                         'that answer 503 (default 0.3)')
@@ -582,13 +543,7 @@ def parse_args(argv):
     p.add_argument('--data', default='fleet',
                    help='seed of every new machine state: fleet, demo, '
                         'empty or scale:N (default fleet)')
-    p.add_argument('--rate-limit', type=float, default=20.0,
-                   help='2900: requests per second per token (default 20)')
-    p.add_argument('--token-ttl', type=int, default=3600,
-                   help='2900: token lifetime in machine seconds '
-                        '(default 3600)')
-    p.add_argument('--brew-seconds', type=float, default=3.0,
-                   help='machine seconds a cup takes (default 3)')
+    add_machine_options(p)
     args = p.parse_args(argv)
     if not 1 <= args.fleet <= MAX_MACHINES:
         p.error('--fleet must be from 1 to %d' % MAX_MACHINES)
@@ -598,11 +553,8 @@ def parse_args(argv):
         p.error('--offline, --flaky and --slow add up to more than 1')
     if args.slow_seconds < 0 or args.trickle < 0 or args.schedule < 0:
         p.error('--slow-seconds, --trickle and --schedule must be >= 0')
-    if args.rate_limit <= 0 or args.token_ttl <= 0 or args.brew_seconds < 0:
-        p.error('--rate-limit and --token-ttl must be > 0, --brew-seconds '
-                '>= 0')
-    if not (args.data in NAMED_SETS or (
-            args.data.startswith('scale:') and args.data[6:].isdigit())):
+    check_machine_options(p, args)
+    if not is_data_set(args.data):
         p.error('--data must be fleet, demo, empty or scale:N')
     return args
 

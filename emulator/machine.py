@@ -237,13 +237,7 @@ class Machine(object):
             self.check_brew(bev, con)
             pk = self.store.next_pk('brews', seed_data.DEMO_FIRST_LOG_NO)
             t = self.stamp()
-            rec = {'pk': pk, 'code': seed_data.brew_code(pk),
-                   'beverage_pk': bev['pk'], 'beverage_code': bev['code'],
-                   'consumer_pk': con['pk'] if con else None,
-                   'consumer_code': con['code'] if con else None,
-                   'badge': con['badge'] if con else None,
-                   'price_cents': bev['price_cents'], 'status': 'running',
-                   'started_us': t, 'finished_us': None, 'updated_us': t}
+            rec = seed_data.brew_record(pk, bev, con, 'running', t, None, t)
             self.store.insert('brews', rec)
             if con is not None and bev['price_cents']:
                 self.change_consumer(con, {
@@ -577,13 +571,7 @@ class Machine(object):
         started = t - int(round(float(self.config['brew_seconds']) * US))
         if status != 'completed':
             started = t - US
-        rec = {'pk': pk, 'code': seed_data.brew_code(pk),
-               'beverage_pk': bev['pk'], 'beverage_code': bev['code'],
-               'consumer_pk': con['pk'] if con else None,
-               'consumer_code': con['code'] if con else None,
-               'badge': con['badge'] if con else None,
-               'price_cents': bev['price_cents'], 'status': status,
-               'started_us': started, 'finished_us': t, 'updated_us': t}
+        rec = seed_data.brew_record(pk, bev, con, status, started, t, t)
         self.store.insert('brews', rec)
         if status == 'completed':
             if con is not None and bev['price_cents']:

@@ -17,12 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .clock import real_now_us
-from .data import NAMED_SETS
+from .data import is_data_set
 from .machine import Machine
 from .sim import Sim
 from .store import ProtocolMismatch, Store
 from .versions import NAMES, VERSIONS
-from .web import Request, Response
+from .web import Log, Request, Response
 from .webhooks import Ticker
 
 MAX_BODY = 1024 * 1024
@@ -68,7 +68,7 @@ class App(object):
         self.version = VERSIONS[args.protocol]
         self.state_dir = os.path.abspath(args.state)
         self.log_stream = log_stream or sys.stderr
-        self._log_lock = threading.Lock()
+        self._log = Log(self.log_stream)
         self.stopping = threading.Event()
         self.store = Store(self.state_dir, self.protocol)
         config = {'brew_seconds': float(args.brew_seconds),
@@ -98,13 +98,7 @@ class App(object):
         self.limiter.reset()
 
     def log(self, message):
-        stamp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-        with self._log_lock:
-            try:
-                self.log_stream.write('%s %s\n' % (stamp, message))
-                self.log_stream.flush()
-            except (ValueError, OSError):
-                pass
+        self._log(message)
 
     # -- in flight (the 1900 refuses more than a few at once) ---------------
 
@@ -314,6 +308,21 @@ def parse_args(argv):
                         '.var/emulator-<protocol> under the repository)')
     p.add_argument('--username', default='coffee', help='default coffee')
     p.add_argument('--password', default='espresso', help='default espresso')
+    add_machine_options(p)
+    args = p.parse_args(argv)
+    if args.port is None:
+        args.port = VERSIONS[args.protocol].default_port
+    if args.state is None:
+        args.state = os.path.join(REPO_ROOT, '.var',
+                                  'emulator-%s' % args.protocol)
+    check_machine_options(p, args)
+    if not is_data_set(args.data):
+        p.error('--data must be demo, empty, fleet or scale:N')
+    return args
+
+
+def add_machine_options(p):
+    """The options of how a machine behaves, for one machine or a fleet."""
     p.add_argument('--rate-limit', type=float, default=20.0,
                    help='2900: requests per second per token (default 20)')
     p.add_argument('--token-ttl', type=int, default=3600,
@@ -321,20 +330,12 @@ def parse_args(argv):
                         '(default 3600)')
     p.add_argument('--brew-seconds', type=float, default=3.0,
                    help='machine seconds a cup takes (default 3)')
-    args = p.parse_args(argv)
-    if args.port is None:
-        args.port = VERSIONS[args.protocol].default_port
-    if args.state is None:
-        args.state = os.path.join(REPO_ROOT, '.var',
-                                  'emulator-%s' % args.protocol)
+
+
+def check_machine_options(p, args):
     if args.rate_limit <= 0 or args.token_ttl <= 0 or args.brew_seconds < 0:
         p.error('--rate-limit and --token-ttl must be > 0, --brew-seconds '
                 '>= 0')
-    data = args.data
-    if not (data in NAMED_SETS or (
-            data.startswith('scale:') and data[6:].isdigit())):
-        p.error('--data must be demo, empty, fleet or scale:N')
-    return args
 
 
 def main(argv=None):

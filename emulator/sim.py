@@ -1,12 +1,11 @@
 """Simulation controls under /_sim (JSON in and out, no authentication,
 answered to loopback clients only, never counted, limited or faulted)."""
-import ipaddress
 import os
 import re
 
 from .clock import US, iso_utc, parse_iso
 from .data import NAMED_SETS
-from .web import Router, json_response
+from .web import ControlError, Controls
 
 CONFIG_TYPES = {
     'brew_seconds': float, 'rate_limit': float, 'token_ttl': int,
@@ -15,10 +14,8 @@ CONFIG_TYPES = {
 FAULT_KINDS = ('500', '503', '429', 'hang', 'drop', 'slow')
 
 
-class SimError(Exception):
-    def __init__(self, message, status=400):
-        Exception.__init__(self, message)
-        self.status = status
+class SimError(ControlError):
+    """A /_sim request refused."""
 
 
 def _number(body, key, minimum=None):
@@ -35,46 +32,20 @@ class Sim(object):
     def __init__(self, app):
         self.app = app
         self.machine = app.machine
-        r = self.router = Router()
-        r.add('/_sim/health', GET=self.health)
-        r.add('/_sim/clock', GET=self.get_clock, POST=self.post_clock)
-        r.add('/_sim/state', GET=self.get_state, POST=self.post_state)
-        r.add('/_sim/faults', GET=self.get_faults, POST=self.post_faults)
-        r.add('/_sim/activity', GET=self.get_activity,
-              POST=self.post_activity)
-        r.add('/_sim/config', GET=self.get_config, POST=self.post_config)
-        r.add('/_sim/brew-seconds', POST=self.post_brew_seconds)
-        r.add('/_sim/counters', GET=self.get_counters,
+        c = self.controls = Controls('/_sim', 'simulation')
+        c.add('/health', GET=self.health)
+        c.add('/clock', GET=self.get_clock, POST=self.post_clock)
+        c.add('/state', GET=self.get_state, POST=self.post_state)
+        c.add('/faults', GET=self.get_faults, POST=self.post_faults)
+        c.add('/activity', GET=self.get_activity, POST=self.post_activity)
+        c.add('/config', GET=self.get_config, POST=self.post_config)
+        c.add('/brew-seconds', POST=self.post_brew_seconds)
+        c.add('/counters', GET=self.get_counters,
               POST=self.reset_counters, DELETE=self.reset_counters)
-        r.add('/_sim/snapshot', GET=self.snapshot)
-        r.add('/_sim/deliveries', GET=self.deliveries)
-        r.add('/_sim/reset', POST=self.reset)
-
-    def handle(self, req):
-        try:
-            loopback = ipaddress.ip_address(req.client).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            return json_response(403, {'error': '/_sim answers loopback '
-                                                'clients only'})
-        handler, kwargs = self.router.match(req.method, req.path)
-        if handler is None:
-            if kwargs == 'method':
-                return json_response(405, {'error': 'method not allowed'})
-            return json_response(404, {'error': 'no such simulation control'})
-        body = {}
-        if req.method in ('POST', 'PUT', 'PATCH') and req.body:
-            try:
-                body = req.json()
-            except (ValueError, UnicodeDecodeError):
-                return json_response(400, {'error': 'body is not JSON'})
-            if not isinstance(body, dict):
-                return json_response(400, {'error': 'body is not an object'})
-        try:
-            return json_response(200, handler(req, body, **kwargs))
-        except SimError as exc:
-            return json_response(exc.status, {'error': str(exc)})
+        c.add('/snapshot', GET=self.snapshot)
+        c.add('/deliveries', GET=self.deliveries)
+        c.add('/reset', POST=self.reset)
+        self.handle = c.handle
 
     # -- controls ------------------------------------------------------------
 
