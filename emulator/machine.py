@@ -32,6 +32,37 @@ STATUS_KEYS = ('state', 'error_code', 'current_brew', 'current_due',
                'descaling_due')
 
 
+class Version(object):
+    """What the protocol-neutral code (server, machine, simulation controls,
+    webhooks) asks of a firmware version, instead of testing its name; each
+    version module has one (v1900.Coffee1900, v2900.Coffee2900)."""
+
+    name = None            # --protocol, the state's protocol
+    api = None             # the API class: api(machine, username, password)
+    api_prefix = None      # the paths that API answers
+    default_port = None
+    profile = None         # what the machine says of itself; its first levels
+    states = None          # the states /_sim/state can set
+    webhooks = None        # whether events are recorded for webhooks
+    snapshot_kinds = None  # /_sim/snapshot: kind, in this protocol's words,
+    snapshot_order = None  # to table; and the order of the rows
+
+    @staticmethod
+    def stored_time(t):
+        """A time of the seed data as this firmware keeps it."""
+        raise NotImplementedError
+
+    @staticmethod
+    def next_stamp(t, last):
+        """The time of a change at t, the previous change being at last."""
+        raise NotImplementedError
+
+    @staticmethod
+    def clock_info(machine, now):
+        """What /_sim/clock shows of this version's own idea of time."""
+        raise NotImplementedError
+
+
 class Refusal(Exception):
     """A business refusal; ``kind`` is one of: disabled, error, busy,
     blocked, no_credit."""
@@ -94,7 +125,7 @@ class Counters(object):
 class Machine(object):
 
     def __init__(self, version, store, config):
-        self.version = version    # v1900.Coffee1900 or v2900.Coffee2900
+        self.version = version    # a Version
         self.protocol = version.name
         self.store = store
         self.profile = version.profile

@@ -5,7 +5,7 @@ import binascii
 import hmac
 
 from .clock import US, local_str, parse_local
-from .machine import Refusal
+from .machine import Refusal, Version
 from .web import CARD_RE, Response, Router, is_int, json_response, no_content
 
 MAX_PER_PAGE = 100
@@ -420,9 +420,8 @@ def _damage(rec, variant, choices):
     return rec
 
 
-class Coffee1900(object):
-    """What sets the Coffee 1900 apart, asked by the protocol-neutral code
-    (server, machine, simulation controls, webhooks)."""
+class Coffee1900(Version):
+    """What sets the Coffee 1900 apart (see machine.Version)."""
 
     name = '1900'
     api = Api1900

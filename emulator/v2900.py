@@ -8,7 +8,7 @@ import os
 import re
 
 from .clock import US, iso_utc, parse_iso
-from .machine import ERROR_MESSAGES, EVENT_TYPES, Refusal
+from .machine import ERROR_MESSAGES, EVENT_TYPES, Refusal, Version
 from .web import CARD_RE, Router, json_response, no_content
 
 MAX_LIMIT = 500
@@ -574,9 +574,8 @@ class Api2900(object):
         return no_content()
 
 
-class Coffee2900(object):
-    """What sets the Coffee 2900 apart, asked by the protocol-neutral code
-    (server, machine, simulation controls, webhooks)."""
+class Coffee2900(Version):
+    """What sets the Coffee 2900 apart (see machine.Version)."""
 
     name = '2900'
     api = Api2900
