@@ -27,8 +27,7 @@ from http.server import BaseHTTPRequestHandler
 
 from .clock import iso_utc, real_now_us
 from .data import DEMO_FIRST_LOG_NO, is_data_set
-from .server import (App, Handler, Server, add_machine_options,
-                     check_machine_options)
+from .server import App, Handler, Server, add_machine_options, check_machine_options
 from .store import ProtocolMismatch
 from .versions import NAMES as VERSIONS  # machine i speaks VERSIONS[i % 2]
 from .web import ControlError, Controls, Log, Request, json_response
