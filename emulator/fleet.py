@@ -33,7 +33,7 @@ from .versions import NAMES as VERSIONS  # machine i speaks VERSIONS[i % 2]
 from .web import ControlError, Controls, Log, Request, json_response
 
 MODES = ('healthy', 'offline', 'flaky', 'slow')
-DRAWN_MODES = MODES[1:]              # --offline F, ... in this order
+DRAWN_MODES = MODES[1:]              # drawn at start (--offline F, ...)
 DEFAULT_PORT = 8400
 MAX_MACHINES = 1000
 USERNAME = 'coffee'
@@ -420,7 +420,9 @@ class FleetControls(object):
         c.add('/machines', GET=self.machines)
         c.add('/mode', POST=self.mode)
         c.add('/delta', POST=self.delta)
-        self.handle = c.handle
+
+    def handle(self, req):
+        return self.controls.handle(req)
 
     def health(self, req, body):
         return {'ok': True, 'machines': len(self.fleet.members),

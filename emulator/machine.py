@@ -41,11 +41,11 @@ class Version(object):
     api = None             # the API class: api(machine, username, password)
     api_prefix = None      # the paths that API answers
     default_port = None
-    profile = None         # what the machine says of itself; its first levels
+    profile = None         # what it says of itself; the levels of a new one
     states = None          # the states /_sim/state can set
     webhooks = None        # whether events are recorded for webhooks
-    snapshot_kinds = None  # /_sim/snapshot: kind, in this protocol's words,
-    snapshot_order = None  # to table; and the order of the rows
+    snapshot_kinds = None  # /_sim/snapshot: {kind in its words: table}
+    snapshot_order = None  # /_sim/snapshot: the order of the rows
 
     @staticmethod
     def stored_time(t):

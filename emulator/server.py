@@ -100,7 +100,7 @@ class App(object):
     def log(self, message):
         self._log(message)
 
-    # -- in flight (the 1900 refuses more than a few at once) ---------------
+    # -- in flight (counted; the API's admit may refuse too many) ----------
 
     def enter(self):
         c = self.machine.counters
@@ -333,6 +333,7 @@ def add_machine_options(p):
 
 
 def check_machine_options(p, args):
+    """Exits with a usage error when add_machine_options got a bad value."""
     if args.rate_limit <= 0 or args.token_ttl <= 0 or args.brew_seconds < 0:
         p.error('--rate-limit and --token-ttl must be > 0, --brew-seconds '
                 '>= 0')

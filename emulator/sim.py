@@ -45,7 +45,9 @@ class Sim(object):
         c.add('/snapshot', GET=self.snapshot)
         c.add('/deliveries', GET=self.deliveries)
         c.add('/reset', POST=self.reset)
-        self.handle = c.handle
+
+    def handle(self, req):
+        return self.controls.handle(req)
 
     # -- controls ------------------------------------------------------------
 
