@@ -30,7 +30,7 @@ from .data import DEMO_FIRST_LOG_NO, is_data_set
 from .server import App, Handler, Server, add_machine_options, check_machine_options
 from .store import ProtocolMismatch
 from .versions import NAMES as VERSIONS  # machine i speaks VERSIONS[i % 2]
-from .web import ControlError, Controls, Log, Request, json_response
+from .web import ControlError, Controls, Log, Request, json_response, request_line
 
 MODES = ('healthy', 'offline', 'flaky', 'slow')
 DRAWN_MODES = MODES[1:]              # drawn at start (--offline F, ...)
@@ -479,9 +479,9 @@ class ControlHandler(BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(resp.body)))
         self.end_headers()
         self.wfile.write(resp.body)
-        self.server.fleet.log('control %s %s %s %s %.1fms' % (
+        self.server.fleet.log('control ' + request_line(
             self.client_address[0], self.command, self.path, resp.status,
-            (time.perf_counter() - started) * 1000))
+            started))
 
     do_GET = do_POST = _answer
 

@@ -22,7 +22,7 @@ from .machine import Machine
 from .sim import Sim
 from .store import ProtocolMismatch, Store
 from .versions import NAMES, VERSIONS
-from .web import Log, Request, Response
+from .web import Log, Request, Response, request_line
 from .webhooks import Ticker
 
 MAX_BODY = 1024 * 1024
@@ -219,10 +219,9 @@ class Handler(BaseHTTPRequestHandler):
                 path = urlsplit(target).path
                 if not is_sim:
                     app.machine.counters.request(path, status)
-                app.log('%s %s %s %s %.1fms' % (
+                app.log(request_line(
                     self.client_address[0], getattr(self, 'command', '-'),
-                    _masked(target), status,
-                    (time.perf_counter() - started) * 1000))
+                    _masked(target), status, started))
 
     def dispatch(self, app, is_sim, in_flight):
         length = self.headers.get('Content-Length')

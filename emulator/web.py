@@ -144,6 +144,12 @@ class Log(object):
                 pass
 
 
+def request_line(client, method, target, status, started):
+    """A request as the logs show it; started is its time.perf_counter()."""
+    return '%s %s %s %s %.1fms' % (client, method, target, status,
+                                   (time.perf_counter() - started) * 1000)
+
+
 def is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
