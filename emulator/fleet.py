@@ -411,18 +411,16 @@ def _count(body, key):
     return value
 
 
-class FleetControls(object):
+class FleetControls(Controls):
+    """The controls of the fleet (port P)."""
 
     def __init__(self, fleet):
+        Controls.__init__(self, '/_fleet', 'fleet')
         self.fleet = fleet
-        c = self.controls = Controls('/_fleet', 'fleet')
-        c.add('/health', GET=self.health)
-        c.add('/machines', GET=self.machines)
-        c.add('/mode', POST=self.mode)
-        c.add('/delta', POST=self.delta)
-
-    def handle(self, req):
-        return self.controls.handle(req)
+        self.add('/health', GET=self.health)
+        self.add('/machines', GET=self.machines)
+        self.add('/mode', POST=self.mode)
+        self.add('/delta', POST=self.delta)
 
     def health(self, req, body):
         return {'ok': True, 'machines': len(self.fleet.members),

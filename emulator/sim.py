@@ -27,27 +27,25 @@ def _number(body, key, minimum=None):
     return value
 
 
-class Sim(object):
+class Sim(Controls):
+    """The simulation controls of one machine."""
 
     def __init__(self, app):
+        Controls.__init__(self, '/_sim', 'simulation')
         self.app = app
         self.machine = app.machine
-        c = self.controls = Controls('/_sim', 'simulation')
-        c.add('/health', GET=self.health)
-        c.add('/clock', GET=self.get_clock, POST=self.post_clock)
-        c.add('/state', GET=self.get_state, POST=self.post_state)
-        c.add('/faults', GET=self.get_faults, POST=self.post_faults)
-        c.add('/activity', GET=self.get_activity, POST=self.post_activity)
-        c.add('/config', GET=self.get_config, POST=self.post_config)
-        c.add('/brew-seconds', POST=self.post_brew_seconds)
-        c.add('/counters', GET=self.get_counters,
-              POST=self.reset_counters, DELETE=self.reset_counters)
-        c.add('/snapshot', GET=self.snapshot)
-        c.add('/deliveries', GET=self.deliveries)
-        c.add('/reset', POST=self.reset)
-
-    def handle(self, req):
-        return self.controls.handle(req)
+        self.add('/health', GET=self.health)
+        self.add('/clock', GET=self.get_clock, POST=self.post_clock)
+        self.add('/state', GET=self.get_state, POST=self.post_state)
+        self.add('/faults', GET=self.get_faults, POST=self.post_faults)
+        self.add('/activity', GET=self.get_activity, POST=self.post_activity)
+        self.add('/config', GET=self.get_config, POST=self.post_config)
+        self.add('/brew-seconds', POST=self.post_brew_seconds)
+        self.add('/counters', GET=self.get_counters,
+                 POST=self.reset_counters, DELETE=self.reset_counters)
+        self.add('/snapshot', GET=self.snapshot)
+        self.add('/deliveries', GET=self.deliveries)
+        self.add('/reset', POST=self.reset)
 
     # -- controls ------------------------------------------------------------
 
