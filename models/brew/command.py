@@ -10,7 +10,6 @@ a follow-up job (``coffee.brew._follow_poured_cup``) reads it again a few
 seconds later, and again until it is done, for a few minutes at most.
 """
 import datetime
-import re
 
 import pytz
 
@@ -50,9 +49,6 @@ FOLLOW_UP_MAX_RETRIES = 10
 # the refusals no retry can change: a person must act (top up the card,
 # unblock it, enable the drink, import the beverages again)
 REFUSALS = (CoffeeNoCredit, CoffeeBlocked, CoffeeNotFound, CoffeeConflict)
-
-# "odoo.addons.queue_job.exception.FailedJobError: message"
-EXCEPTION_LINE = re.compile(r'^[A-Za-z_][\w.]*(Error|Exception|Job)\w*: ')
 
 
 class CoffeeBrew(models.Model):
@@ -200,26 +196,6 @@ class CoffeeBrew(models.Model):
                 {'state': 'requested', 'failure_reason': False})
 
 
-class QueueJob(models.Model):
-    _inherit = 'queue.job'
-
-    @api.multi
-    def write(self, vals):
-        result = super(QueueJob, self).write(vals)
-        if vals.get('state') in ('failed', 'pending'):
-            pours = self.filtered(lambda j: j.model_name == 'coffee.brew'
-                                  and j.method_name == POUR_METHOD)
-            for record in pours:
-                brews = self.env['coffee.brew'].sudo().browse(
-                    record.record_ids).exists()
-                if vals['state'] == 'failed':
-                    brews._pour_job_failed(
-                        _exception_message(record.exc_info))
-                else:
-                    brews._pour_job_requeued()
-        return result
-
-
 def _state_label(brew):
     """The brew's state as the user reads it."""
     return dict(brew._fields['state']._description_selection(
@@ -235,15 +211,6 @@ def _refusal(err):
         return _('the beverage is disabled on the machine (HTTP 409 %s)') % (
             err.code or 'disabled')
     return err.reason
-
-
-def _exception_message(exc_info):
-    """The message of the exception that ended a traceback, without the
-    exception's class (queue_job keeps the whole traceback)."""
-    lines = [line for line in (exc_info or '').splitlines() if line.strip()]
-    if not lines:
-        return False
-    return EXCEPTION_LINE.sub('', lines[-1].strip(), count=1)
 
 
 class CoffeeBrewCommand(AbstractComponent):
