@@ -21,6 +21,7 @@ from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 from odoo.addons.queue_job.job import job, related_action
 
 from ...components.core import (
+    COFFEE_CHANNEL,
     RETRY_PATTERN,
     CreatedMeanwhile,
     job_errors,
@@ -33,6 +34,7 @@ from ...protocol import (
     CoffeeError,
     CoffeeNoCredit,
     CoffeeNotFound,
+    format_local_timestamp,
 )
 
 POUR_METHOD = '_pour_on_machine'
@@ -60,7 +62,7 @@ class CoffeeBrew(models.Model):
         help="What the machine (or Odoo) answered to a coffee requested "
              "from Odoo that was not poured.")
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
     @api.multi
     def _pour_on_machine(self):
@@ -90,7 +92,7 @@ class CoffeeBrew(models.Model):
         self._follow_up()
         return result
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
     @api.multi
     def _bind_poured_cup(self, external_id, record=None):
@@ -121,7 +123,7 @@ class CoffeeBrew(models.Model):
             max_retries=FOLLOW_UP_MAX_RETRIES,
         )._follow_poured_cup(fields.Datetime.now())
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
     @api.multi
     def _follow_poured_cup(self, poured_at):
@@ -447,7 +449,7 @@ class Coffee1900BrewCommand(Component):
         except pytz.UnknownTimeZoneError:
             zone = pytz.utc
         local = pytz.utc.localize(created - self._margin).astimezone(zone)
-        return local.replace(tzinfo=None).strftime('%Y-%m-%d %H:%M:%S')
+        return format_local_timestamp(local.replace(tzinfo=None))
 
     def _poured_entry(self, since, beverage_ref, consumer_ref):
         """The first log entry since ``since`` of this drink and card that

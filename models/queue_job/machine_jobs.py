@@ -121,7 +121,7 @@ class QueueJob(models.Model):
 
         The jobs of slow machines run one at a time in the whole channel
         (their own lock): the one place per machine alone would let two
-        slow machines take both places of ``root.coffee:2`` while the
+        slow machines take both places of a channel of capacity 2 while the
         healthy ones wait; so at least one place stays theirs.
         """
         limit = min(SLOW_JOB_SECONDS, (backend.timeout or 30) / 2.0)
