@@ -3,7 +3,7 @@
 """Uninstalling removes what the addon left in other addons' tables.
 
 Odoo drops the addon's own tables, but its records in queue_job's and
-keychain's would stay behind: job functions that pin the ``root.coffee``
+keychain's would stay behind: job functions that pin the connector's
 channel (which then cannot be deleted), jobs whose arguments name backends
 that no longer exist (recomputing their stored ``coffee_backend_id`` breaks
 the next install), and the backends' passwords. The hook runs before Odoo

@@ -14,6 +14,8 @@ from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
 from ..protocol import CoffeeConnectionError, CoffeeError, CoffeeTimeout
 
+#: the channel of every job of this connector (data/queue_job_channel_data.xml)
+COFFEE_CHANNEL = 'root.coffee'
 # seconds before a job retries after a machine error that says nothing of
 # when to come back, by tries done: queue_job runs a retried job before any
 # new one, so a machine that keeps failing comes back less often after a

@@ -13,11 +13,10 @@ import odoo
 from odoo import api, http
 from odoo.http import request
 
-from ..models.coffee_backend.webhook import WEBHOOK_REFUSALS
+from ..models.coffee_backend.webhook import WEBHOOK_PREFIX, WEBHOOK_REFUSALS
 
 _logger = logging.getLogger(__name__)
 
-WEBHOOK_PREFIX = '/connector_coffee/webhook/'
 #: the largest delivery read: a machine's event is about 1 KiB
 WEBHOOK_MAX_BYTES = 64 * 1024
 #: seconds a delivery's body may take to arrive, however it trickles

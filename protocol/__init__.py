@@ -38,6 +38,7 @@ from .signature import (
     signature_header,
     verify_signature,
 )
+from .timestamps import TIMESTAMP_FORMAT_1900, TIMESTAMP_FORMAT_2900
 from .v1900 import Coffee1900Client, format_local_timestamp
 from .v2900 import Coffee2900Client, clear_token_cache, format_utc_timestamp
 
@@ -65,7 +66,8 @@ __all__ = [
     'CoffeeTimeout', 'CoffeeValidationError', 'CoffeeWrongVersion',
     'CsvHeaderError', 'CsvLine', 'DEFAULT_TIMEOUT', 'LOG_CSV_COLUMNS',
     'MAX_JSON_BYTES', 'MAX_LOG_FILE_BYTES',
-    'SIGNATURE_HEADER', 'clear_token_cache', 'client_class',
+    'SIGNATURE_HEADER', 'TIMESTAMP_FORMAT_1900', 'TIMESTAMP_FORMAT_2900',
+    'clear_token_cache', 'client_class',
     'format_local_timestamp', 'format_utc_timestamp', 'parse_log_csv',
     'sign', 'signature_header', 'verify_signature',
 ]

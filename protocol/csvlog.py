@@ -13,6 +13,8 @@ importer's business.
 import collections
 import datetime
 
+from .timestamps import TIMESTAMP_FORMAT_1900
+
 LOG_CSV_COLUMNS = ('log_no', 'drink_no', 'card_no', 'price_cents', 'ts',
                    'result')
 LOG_CSV_DELIMITER = ';'
@@ -62,7 +64,7 @@ def _parse_values(fields):
     values['price_cents'] = _whole_number('price_cents', fields[3])
     try:
         values['ts'] = datetime.datetime.strptime(fields[4],
-                                                  '%Y-%m-%d %H:%M:%S')
+                                                  TIMESTAMP_FORMAT_1900)
     except ValueError:
         raise ValueError('ts %s is not a time like 2026-11-20 08:31:12'
                          % quoted(fields[4])) from None

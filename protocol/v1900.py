@@ -13,10 +13,10 @@ from requests.auth import HTTPBasicAuth
 from .base import DEFAULT_TIMEOUT, BaseClient, quote_path_part
 from .csvlog import MAX_LOG_FILE_BYTES
 from .errors import CoffeeBusy, CoffeeProtocolError
+from .timestamps import TIMESTAMP_FORMAT_1900
 
 RESOURCES_1900 = ('drinks', 'cards', 'log')
 MAX_PER_PAGE_1900 = 100
-TIMESTAMP_FORMAT_1900 = '%Y-%m-%d %H:%M:%S'
 
 
 def format_local_timestamp(value):

@@ -15,6 +15,7 @@ import time
 
 from .base import DEFAULT_TIMEOUT, MAX_JSON_BYTES, BaseClient, quote_path_part
 from .errors import CoffeeAuthError, CoffeeProtocolError, CoffeeServerError
+from .timestamps import TIMESTAMP_FORMAT_2900
 
 RESOURCES_2900 = ('beverages', 'consumers', 'brews')
 MAX_LIMIT_2900 = 500
@@ -61,7 +62,7 @@ def format_utc_timestamp(value):
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             value = value.astimezone(datetime.timezone.utc)
-        return value.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+        return value.strftime(TIMESTAMP_FORMAT_2900)
     raise TypeError('updated_since must be a datetime or a string, not %s'
                     % type(value).__name__)
 

@@ -10,7 +10,6 @@ a follow-up job (``coffee.brew._follow_poured_cup``) reads it again a few
 seconds later, and again until it is done, for a few minutes at most.
 """
 import datetime
-import re
 
 import pytz
 
@@ -22,6 +21,7 @@ from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 from odoo.addons.queue_job.job import job, related_action
 
 from ...components.core import (
+    COFFEE_CHANNEL,
     RETRY_PATTERN,
     CreatedMeanwhile,
     job_errors,
@@ -34,6 +34,7 @@ from ...protocol import (
     CoffeeError,
     CoffeeNoCredit,
     CoffeeNotFound,
+    format_local_timestamp,
 )
 
 POUR_METHOD = '_pour_on_machine'
@@ -51,9 +52,6 @@ FOLLOW_UP_MAX_RETRIES = 10
 # unblock it, enable the drink, import the beverages again)
 REFUSALS = (CoffeeNoCredit, CoffeeBlocked, CoffeeNotFound, CoffeeConflict)
 
-# "odoo.addons.queue_job.exception.FailedJobError: message"
-EXCEPTION_LINE = re.compile(r'^[A-Za-z_][\w.]*(Error|Exception|Job)\w*: ')
-
 
 class CoffeeBrew(models.Model):
     _inherit = 'coffee.brew'
@@ -64,7 +62,7 @@ class CoffeeBrew(models.Model):
         help="What the machine (or Odoo) answered to a coffee requested "
              "from Odoo that was not poured.")
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
     @api.multi
     def _pour_on_machine(self):
@@ -94,7 +92,7 @@ class CoffeeBrew(models.Model):
         self._follow_up()
         return result
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
     @api.multi
     def _bind_poured_cup(self, external_id, record=None):
@@ -125,7 +123,7 @@ class CoffeeBrew(models.Model):
             max_retries=FOLLOW_UP_MAX_RETRIES,
         )._follow_poured_cup(fields.Datetime.now())
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_open_record')
     @api.multi
     def _follow_poured_cup(self, poured_at):
@@ -200,26 +198,6 @@ class CoffeeBrew(models.Model):
                 {'state': 'requested', 'failure_reason': False})
 
 
-class QueueJob(models.Model):
-    _inherit = 'queue.job'
-
-    @api.multi
-    def write(self, vals):
-        result = super(QueueJob, self).write(vals)
-        if vals.get('state') in ('failed', 'pending'):
-            pours = self.filtered(lambda j: j.model_name == 'coffee.brew'
-                                  and j.method_name == POUR_METHOD)
-            for record in pours:
-                brews = self.env['coffee.brew'].sudo().browse(
-                    record.record_ids).exists()
-                if vals['state'] == 'failed':
-                    brews._pour_job_failed(
-                        _exception_message(record.exc_info))
-                else:
-                    brews._pour_job_requeued()
-        return result
-
-
 def _state_label(brew):
     """The brew's state as the user reads it."""
     return dict(brew._fields['state']._description_selection(
@@ -235,15 +213,6 @@ def _refusal(err):
         return _('the beverage is disabled on the machine (HTTP 409 %s)') % (
             err.code or 'disabled')
     return err.reason
-
-
-def _exception_message(exc_info):
-    """The message of the exception that ended a traceback, without the
-    exception's class (queue_job keeps the whole traceback)."""
-    lines = [line for line in (exc_info or '').splitlines() if line.strip()]
-    if not lines:
-        return False
-    return EXCEPTION_LINE.sub('', lines[-1].strip(), count=1)
 
 
 class CoffeeBrewCommand(AbstractComponent):
@@ -480,7 +449,7 @@ class Coffee1900BrewCommand(Component):
         except pytz.UnknownTimeZoneError:
             zone = pytz.utc
         local = pytz.utc.localize(created - self._margin).astimezone(zone)
-        return local.replace(tzinfo=None).strftime('%Y-%m-%d %H:%M:%S')
+        return format_local_timestamp(local.replace(tzinfo=None))
 
     def _poured_entry(self, since, beverage_ref, consumer_ref):
         """The first log entry since ``since`` of this drink and card that

@@ -11,7 +11,7 @@ from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import RETRY_PATTERN, job_errors
+from ...components.core import COFFEE_CHANNEL, RETRY_PATTERN, job_errors
 
 BREW_STATES = [
     ('running', 'Running'),
@@ -100,7 +100,7 @@ class CoffeeBrew(models.Model):
 
     # -- log file of the 1900 ---------------------------------------------
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_log_csv(self, backend, attachment_id, filename):
@@ -125,7 +125,7 @@ class CoffeeBrew(models.Model):
         attachment.sudo().unlink()
         return result
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_log_csv_from_machine(self, backend):

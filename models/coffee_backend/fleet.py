@@ -14,6 +14,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.base.ir.ir_cron import _intervalTypes
+from odoo.addons.queue_job.job import DONE
 
 # backend field: object whose chain it follows
 SYNC_FIELDS = (
@@ -117,7 +118,7 @@ class CoffeeBackend(models.Model):
                    %(uid)s, now() at time zone 'UTC',
                    %(uid)s, now() at time zone 'UTC'
               FROM queue_job job
-             WHERE job.state = 'done'
+             WHERE job.state = %(done)s
                AND job.method_name = 'import_batch'
                AND job.model_name IN %(models)s
                AND job.coffee_backend_id IS NOT NULL
@@ -126,6 +127,6 @@ class CoffeeBackend(models.Model):
                 ON CONFLICT (backend_id, model) DO UPDATE
                SET last_sync = GREATEST(coffee_backend_watermark.last_sync,
                                         EXCLUDED.last_sync)
-        """, {'uid': SUPERUSER_ID,
+        """, {'uid': SUPERUSER_ID, 'done': DONE,
               'models': tuple(m for __, m in SYNC_FIELDS)})
         self.env['coffee.backend.watermark'].invalidate_cache(['last_sync'])

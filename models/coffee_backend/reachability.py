@@ -18,6 +18,7 @@ from odoo import _, api, fields, models
 
 from odoo.addons.queue_job.job import identity_exact, job, related_action
 
+from ...components.core import COFFEE_CHANNEL
 from ...protocol import CoffeeConnectionError, CoffeeError, CoffeeTimeout
 from .common import CONNECTOR_MANAGER, _last_line
 
@@ -130,7 +131,7 @@ class CoffeeBackend(models.Model):
             identity_key=identity_exact,
         ).probe_machine()
 
-    @job(default_channel='root.coffee')
+    @job(default_channel=COFFEE_CHANNEL)
     @related_action(action='related_action_open_record')
     @api.multi
     def probe_machine(self):

@@ -3,8 +3,8 @@
 """The busy-Odoo watchdog: pour a coffee when Odoo is busy for too long.
 
 Busy means that the job queue is beyond one of the machine's thresholds:
-too many jobs waiting in ``root.coffee`` or overall, a waiting job too old,
-too many failed jobs. It is measured from queue_job's own table.
+too many jobs waiting in the connector's channel or overall, a waiting job
+too old, too many failed jobs. It is measured from queue_job's own table.
 """
 import logging
 from datetime import timedelta
@@ -12,11 +12,14 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.queue_job.job import ENQUEUED, FAILED, PENDING, STARTED
+
+from ...components.core import COFFEE_CHANNEL
+
 _logger = logging.getLogger(__name__)
 
 # jobs not finished yet: queued, handed to a worker, or running
-WAITING_STATES = ('pending', 'enqueued', 'started')
-COFFEE_CHANNEL = 'root.coffee'
+WAITING_STATES = (PENDING, ENQUEUED, STARTED)
 
 
 class CoffeeBackend(models.Model):
@@ -82,7 +85,8 @@ class CoffeeBackend(models.Model):
         """, {'coffee': COFFEE_CHANNEL, 'coffee_sub': COFFEE_CHANNEL + '.%',
               'now': now, 'waiting': WAITING_STATES})
         waiting, coffee_waiting, oldest = cr.fetchone()
-        cr.execute("SELECT count(*) FROM queue_job WHERE state = 'failed'")
+        cr.execute("SELECT count(*) FROM queue_job WHERE state = %s",
+                   (FAILED,))
         failed = cr.fetchone()[0]
         age = 0
         if oldest:

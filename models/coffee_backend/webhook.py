@@ -23,7 +23,11 @@ from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.component.exception import NoComponentError
 from odoo.addons.queue_job.job import identity_exact, job, related_action
 
-from ...components.core import RETRY_PATTERN, CoffeeCredentialsUnavailable
+from ...components.core import (
+    COFFEE_CHANNEL,
+    RETRY_PATTERN,
+    CoffeeCredentialsUnavailable,
+)
 from ...protocol import (
     SIGNATURE_HEADER,
     CoffeeError,
@@ -31,10 +35,12 @@ from ...protocol import (
     CoffeeSignatureError,
     verify_signature,
 )
+from .common import MACHINE_STATES
 
 _logger = logging.getLogger(__name__)
 
-WEBHOOK_PATH = '/connector_coffee/webhook/%d'
+#: the route of a machine's webhook, its backend's id appended
+WEBHOOK_PREFIX = '/connector_coffee/webhook/'
 
 # event type: binding model whose record the event names
 WEBHOOK_IMPORTS = {
@@ -147,7 +153,7 @@ class CoffeeBackend(models.Model):
             raise UserError(_(
                 'The parameter web.base.url is not set: the machine would '
                 'not know where to send its events.'))
-        return base_url.rstrip('/') + WEBHOOK_PATH % self.id
+        return base_url.rstrip('/') + WEBHOOK_PREFIX + str(self.id)
 
     @api.multi
     def register_webhook(self):
@@ -295,7 +301,7 @@ class CoffeeBackend(models.Model):
                      self.name, event_id, event_type)
         return 200, {'status': 'ignored'}
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def _webhook_machine_alert(self, backend, event_id, alert):
@@ -310,7 +316,7 @@ class CoffeeBackend(models.Model):
         # related action opens it
         backend = self._coffee_for_sync(backend)
         values = {'machine_status_date': fields.Datetime.now()}
-        if alert.get('state') in ('ready', 'brewing', 'descaling', 'error'):
+        if alert.get('state') in MACHINE_STATES:
             values['machine_state'] = alert['state']
         if alert.get('code'):
             values['machine_errors'] = alert['code']

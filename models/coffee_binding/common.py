@@ -5,7 +5,12 @@ from odoo import _, api, fields, models
 from odoo.addons.connector.exception import InvalidDataError
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import RETRY_PATTERN, job_errors, record_savepoint
+from ...components.core import (
+    COFFEE_CHANNEL,
+    RETRY_PATTERN,
+    job_errors,
+    record_savepoint,
+)
 
 
 class CoffeeBinding(models.AbstractModel):
@@ -39,7 +44,7 @@ class CoffeeBinding(models.AbstractModel):
          'A binding already exists with the same machine ID.'),
     ]
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_batch(self, backend, state=None, full=False):
@@ -49,7 +54,7 @@ class CoffeeBinding(models.AbstractModel):
             importer = work.component(usage='batch.importer')
             return importer.run(state=state, full=full)
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_record')
     @api.model
     def import_record(self, backend, external_id, force=False):

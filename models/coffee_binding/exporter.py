@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import RETRY_PATTERN, job_errors
+from ...components.core import COFFEE_CHANNEL, RETRY_PATTERN, job_errors
 
 
 class CoffeeBindingExport(models.AbstractModel):
@@ -35,7 +35,7 @@ class CoffeeBindingExport(models.AbstractModel):
                 binding.check_access_rights('write')
                 binding.check_access_rule('write')
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_unwrap_binding')
     @api.multi
     def export_record(self, fields=None):
@@ -50,7 +50,7 @@ class CoffeeBindingExport(models.AbstractModel):
             exporter = work.component(usage='record.exporter')
             return exporter.run(binding, fields=fields)
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def export_delete(self, backend, external_id):

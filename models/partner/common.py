@@ -4,7 +4,7 @@ from odoo import api, fields, models
 
 from odoo.addons.queue_job.job import job, related_action
 
-from ...components.core import RETRY_PATTERN, job_errors
+from ...components.core import COFFEE_CHANNEL, RETRY_PATTERN, job_errors
 
 
 class CoffeeResPartner(models.Model):
@@ -67,7 +67,7 @@ class CoffeeResPartner(models.Model):
         bindings.mapped('odoo_id').filtered(
             lambda p: not p.active).write({'active': True})
 
-    @job(default_channel='root.coffee', retry_pattern=RETRY_PATTERN)
+    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_removed(self, backend):

@@ -4,6 +4,13 @@ from odoo import _, api, fields, models
 
 
 class QueueJob(models.Model):
+    """The jobs of the coffee machines.
+
+    Each concern that follows a job's state (its run lock, its machine,
+    the brew it pours) extends ``_coffee_state_written``, in its own module
+    of this package; ``write`` calls it once.
+    """
+
     _inherit = 'queue.job'
 
     # which machine a job works for, so that a backend can list its jobs
@@ -12,6 +19,18 @@ class QueueJob(models.Model):
         comodel_name='coffee.backend', string='Coffee Machine',
         compute='_compute_coffee_backend_id', store=True, readonly=True,
         index=True, ondelete='set null')
+
+    @api.multi
+    def write(self, vals):
+        result = super(QueueJob, self).write(vals)
+        if vals.get('state') and self.ids:
+            self._coffee_state_written(vals['state'])
+        return result
+
+    @api.multi
+    def _coffee_state_written(self, state):
+        """The jobs of ``self`` were just written in ``state`` (a
+        queue_job state constant), in the transaction that writes them."""
 
     @api.depends('model_name', 'record_ids', 'args')
     def _compute_coffee_backend_id(self):

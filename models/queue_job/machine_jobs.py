@@ -19,6 +19,9 @@ from odoo import _, api, models
 
 from odoo.addons.connector.database import pg_try_advisory_lock
 from odoo.addons.queue_job.exception import NothingToDoJob, RetryableJobError
+from odoo.addons.queue_job.job import FAILED
+
+from ..brew.command import POUR_METHOD
 
 #: jobs that read from the machine: the import after an outage catches up
 MACHINE_IMPORT_JOBS = frozenset([
@@ -26,7 +29,7 @@ MACHINE_IMPORT_JOBS = frozenset([
     'import_log_csv_from_machine', '_follow_poured_cup'])
 #: jobs that change the machine: they wait for it
 MACHINE_WRITE_JOBS = frozenset([
-    'export_record', 'export_delete', '_pour_on_machine'])
+    'export_record', 'export_delete', POUR_METHOD])
 PROBE_JOB = 'probe_machine'
 MACHINE_JOBS = MACHINE_IMPORT_JOBS | MACHINE_WRITE_JOBS | {PROBE_JOB}
 #: seconds before a job of a machine busy with another job looks again
@@ -118,7 +121,7 @@ class QueueJob(models.Model):
 
         The jobs of slow machines run one at a time in the whole channel
         (their own lock): the one place per machine alone would let two
-        slow machines take both places of ``root.coffee:2`` while the
+        slow machines take both places of a channel of capacity 2 while the
         healthy ones wait; so at least one place stays theirs.
         """
         limit = min(SLOW_JOB_SECONDS, (backend.timeout or 30) / 2.0)
@@ -127,9 +130,9 @@ class QueueJob(models.Model):
             backend.write({'machine_slow': slow})
 
     @api.multi
-    def write(self, vals):
-        result = super(QueueJob, self).write(vals)
-        if vals.get('state') == 'failed':
+    def _coffee_state_written(self, state):
+        super(QueueJob, self)._coffee_state_written(state)
+        if state == FAILED:
             for record in self.filtered('coffee_backend_id'):
                 # connection failures are retried: a machine job that
                 # failed before its tries ran out had an answer
@@ -138,7 +141,6 @@ class QueueJob(models.Model):
                     record.retry < record.max_retries)
                 record.coffee_backend_id._coffee_job_failed(
                     record, answered=answered)
-        return result
 
 
 def _waiting(note, job_):

@@ -62,16 +62,15 @@ class QueueJob(models.Model):
     _inherit = 'queue.job'
 
     @api.multi
-    def write(self, vals):
-        result = super(QueueJob, self).write(vals)
-        if vals.get('state') == STARTED and self.ids:
+    def _coffee_state_written(self, state):
+        super(QueueJob, self)._coffee_state_written(state)
+        if state == STARTED:
             # committed with the state; the rows of jobs that ended stay
             # (unlocked) and go with their job
             self.env.cr.execute(
                 'INSERT INTO queue_job_run_lock (job_id) '
                 'SELECT unnest(%s) ON CONFLICT (job_id) DO NOTHING',
                 (list(self.ids),))
-        return result
 
     @api.model
     def _coffee_hold_run_lock(self, uuid):
