@@ -15,6 +15,7 @@ from odoo.addons.queue_job.job import Job
 
 from ..emulator.harness import free_port
 from ..models.coffee_backend.reachability import UNREACHABLE_AFTER
+from ..models.queue_job.machine_jobs import MACHINE_BUSY_RETRY_SECONDS
 from .common import CoffeeEmulatorCase
 
 
@@ -230,6 +231,32 @@ class TestFairShare(CoffeeEmulatorCase):
         job = Job.load(self.env, busy.uuid)
         self.assertIn('last page', job.perform())
         self.assertEqual(job.retry, 1)
+
+    def test_a_job_that_ends_wakes_the_jobs_waiting_for_its_machine(self):
+        self.backend.import_beverages()
+        self.backend.import_consumers()
+        self.other.import_beverages()
+        ended, waiting, other = self.queued_jobs()
+        for record, seconds in ((waiting, MACHINE_BUSY_RETRY_SECONDS),
+                                (other, MACHINE_BUSY_RETRY_SECONDS)):
+            # postponed as the runner postpones a job whose machine is busy
+            job = Job.load(self.env, record.uuid)
+            job.postpone(seconds=seconds)
+            job.set_pending(reset_retry=False)
+            job.store()
+        self.backend.import_brews()
+        retried = self.queued_jobs() - ended - waiting - other
+        job = Job.load(self.env, retried.uuid)
+        job.postpone(seconds=60)  # a retry after a machine error
+        job.store()
+        job = Job.load(self.env, ended.uuid)
+        self.assertIn('last page', job.perform())
+        jobs = self.env['queue.job']
+        self.assertEqual(jobs._coffee_wake_machine_jobs(ended.uuid), 1)
+        jobs.invalidate_cache()
+        self.assertFalse(waiting.eta)  # looks now
+        self.assertTrue(retried.eta)  # keeps the wait its error asked for
+        self.assertTrue(other.eta)  # another machine's
 
     def test_slow_machines_share_one_place(self):
         self.backend.write({'timeout': 1})

@@ -19,7 +19,7 @@ from odoo import _, api, models
 
 from odoo.addons.connector.database import pg_try_advisory_lock
 from odoo.addons.queue_job.exception import NothingToDoJob, RetryableJobError
-from odoo.addons.queue_job.job import FAILED
+from odoo.addons.queue_job.job import FAILED, PENDING
 
 from ..brew.command import POUR_METHOD
 
@@ -97,6 +97,30 @@ class QueueJob(models.Model):
             raise
         self._coffee_time_machine(backend, time.time() - started)
         return result
+
+    @api.model
+    def _coffee_wake_machine_jobs(self, uuid):
+        """The job ``uuid`` ended and its machine is free: the machine's
+        jobs that would look again within ``MACHINE_BUSY_RETRY_SECONDS``
+        (those that found it busy) look now. Called once the ended job is
+        committed (controllers/runjob.py); a waiting job another
+        transaction holds is left to its time."""
+        self.env.cr.execute("""
+            UPDATE queue_job SET eta = NULL
+             WHERE id IN (
+                SELECT waiting.id
+                  FROM queue_job waiting
+                  JOIN queue_job ended
+                    ON ended.coffee_backend_id = waiting.coffee_backend_id
+                 WHERE ended.uuid = %s
+                   AND waiting.state = %s
+                   AND waiting.method_name IN %s
+                   AND waiting.eta <= (clock_timestamp() AT TIME ZONE 'UTC')
+                       + interval '1 second' * %s
+                   FOR UPDATE OF waiting SKIP LOCKED)
+        """, (uuid, PENDING, tuple(MACHINE_JOBS),
+              MACHINE_BUSY_RETRY_SECONDS))
+        return self.env.cr.rowcount
 
     @api.model
     def _coffee_perform_in_savepoint(self, job_, perform):
