@@ -134,12 +134,13 @@ class CoffeeBrewImportMapper(AbstractComponent):
         if self._own_dependencies is None:
             self._own_dependencies = BrewDependencies()
         dependencies = self._own_dependencies
-        try:
-            refs = self.references(record)
-        except MappingError:
-            refs = []  # the mapping of the bad field says why
-        for binding_model, ref in refs:
-            if dependencies.get(binding_model, ref) is None:
+        for binding_model, ref_of in ((BEVERAGE_MODEL, self.beverage_ref),
+                                      (CONSUMER_MODEL, self.consumer_ref)):
+            try:
+                ref = ref_of(record)
+            except MappingError:
+                continue  # the mapping of the bad field says why
+            if ref and dependencies.get(binding_model, ref) is None:
                 dependencies.load(self.env, self.backend_record,
                                   binding_model, [ref])
         return dependencies
