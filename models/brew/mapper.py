@@ -106,6 +106,32 @@ class CoffeeBrewImportMapper(AbstractComponent):
     def __init__(self, work_context):
         super(CoffeeBrewImportMapper, self).__init__(work_context)
         self._own_dependencies = None
+        self._machine_cache = None
+
+    def _machine(self):
+        """What every brew of the machine is mapped with, read once: a
+        mapper lives for one job (one chunk of brews), the backend does
+        not change meanwhile."""
+        if self._machine_cache is None:
+            backend = self.backend_record
+            try:
+                self._check_machine_currency()
+                currency_error = None
+            except MappingError as err:
+                currency_error = str(err)
+            self._machine_cache = {
+                'company_id': backend.company_id.id,
+                'currency': backend.company_id.currency_id.name,
+                'currency_error': currency_error,
+                'timezone': backend.machine_timezone,
+            }
+        return self._machine_cache
+
+    def _check_currency(self):
+        """``_check_machine_currency`` of the machine, checked once."""
+        error = self._machine()['currency_error']
+        if error:
+            raise MappingError(error)
 
     def beverage_ref(self, record):
         """The machine id of the brew's beverage (checked), as text."""
@@ -176,7 +202,7 @@ class CoffeeBrewImportMapper(AbstractComponent):
 
     @mapping
     def company(self, record):
-        return {'company_id': self.backend_record.company_id.id}
+        return {'company_id': self._machine()['company_id']}
 
     def finalize(self, map_record, values):
         values = super(CoffeeBrewImportMapper, self).finalize(
@@ -191,7 +217,7 @@ class CoffeeBrewImportMapper(AbstractComponent):
             beverage.name if beverage else False,
             consumer.name if consumer else False,
             consumer_ref, values.get('date_start'),
-            self.backend_record.machine_timezone)
+            self._machine()['timezone'])
         return values
 
 
@@ -223,14 +249,13 @@ class Coffee1900BrewImportMapper(Component):
 
     @mapping
     def price(self, record):
-        self._check_machine_currency()
+        self._check_currency()
         return {'price': cents_to_amount(record, 'price_cents')}
 
     @mapping
     def times(self, record):
         # ts is the entry's last change: when a cup ends, or started
-        moment = local_to_utc(record, 'ts',
-                              self.backend_record.machine_timezone)
+        moment = local_to_utc(record, 'ts', self._machine()['timezone'])
         running = self.state_of(record) == 'running'
         return {'date_start': moment,
                 'date_end': False if running else moment}
@@ -260,8 +285,8 @@ class Coffee2900BrewImportMapper(Component):
 
     @mapping
     def price(self, record):
-        currency = self.backend_record.company_id.currency_id.name
-        return {'price': money_to_amount(record, 'price', currency)}
+        return {'price': money_to_amount(record, 'price',
+                                         self._machine()['currency'])}
 
     @mapping
     def times(self, record):
