@@ -231,7 +231,7 @@ class CoffeeBatchImporter(AbstractComponent):
 
     # a job fetches pages until it holds this many records: a machine with
     # small pages (the 1900 sends 100 at most) gives fewer, larger jobs
-    _chunk_size = 500
+    _chunk_size = 1000
     # records written in one savepoint (see _import_records)
     _savepoint_size = 100
 

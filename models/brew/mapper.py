@@ -69,13 +69,15 @@ class BrewDependencies(object):
         """Look ``external_ids`` up in Odoo, in one query: those bound
         are put (the others may still be imported)."""
         model = env[binding_model].with_context(active_test=False)
-        # not search_read: it would name_get every partner and product
         bindings = model.search([('backend_id', '=', backend.id),
                                  ('coffee_id', 'in', sorted(external_ids))])
-        odoo_ids = {}
-        for binding in bindings:
-            if binding.odoo_id:
-                odoo_ids[binding.coffee_id] = binding.odoo_id.id
+        # these two columns only, and no name_get of every partner and
+        # product (a binding's fields are those of its record too)
+        odoo_ids = dict(
+            (row['coffee_id'], row['odoo_id'])
+            for row in bindings.read(['coffee_id', 'odoo_id'],
+                                     load='_classic_write')
+            if row['odoo_id'])
         odoo_model = env[model._fields['odoo_id'].comodel_name]
         names = dict((row['id'], row['name']) for row in odoo_model.browse(
             sorted(set(odoo_ids.values()))).read(['name']))
