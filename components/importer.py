@@ -31,8 +31,6 @@ _logger = logging.getLogger(__name__)
 # job with its traceback
 RECORD_ERRORS = (MappingError, InvalidDataError, UserError, ValidationError,
                  psycopg2.DataError)
-# seconds before a job retries when another job imports one of its records
-LOCKED_RETRY_SECONDS = 2
 
 
 def import_lock_name(backend, model_name, external_id):
@@ -79,7 +77,7 @@ class CoffeeImporter(AbstractComponent):
         self.advisory_lock_or_retry(
             import_lock_name(self.backend_record, self.model._name,
                              self.external_id),
-            retry_seconds=LOCKED_RETRY_SECONDS)
+            retry_seconds=2)
 
     def _must_skip(self, binding):
         """The binding already holds this version of the record."""
@@ -330,7 +328,7 @@ class CoffeeBatchImporter(AbstractComponent):
         if not self.env.cr.fetchone()[0]:
             raise RetryableJobError(
                 _('another job imports records of this chunk'),
-                seconds=LOCKED_RETRY_SECONDS, ignore_retry=True)
+                seconds=2, ignore_retry=True)
 
     def _prefetch(self, records, importer):
         """Read in a few queries what the chunk's records will look up one
