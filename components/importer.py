@@ -373,10 +373,13 @@ class CoffeeBatchImporter(AbstractComponent):
         except CoffeeError as err:
             if err.retryable:
                 raise
-        except RECORD_ERRORS + (psycopg2.IntegrityError,):
-            pass
+            reason = err
+        except RECORD_ERRORS + (psycopg2.IntegrityError,) as err:
+            reason = err
         else:
             return True
+        _logger.debug('%s: %d records written again one by one (%s)',
+                      self.backend_record.name, len(group), reason)
         # the records of the group created in this transaction are gone
         self.env.clear()
         return False

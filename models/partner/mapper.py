@@ -33,12 +33,7 @@ from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.connector.components.mapper import mapping, only_create
 from odoo.addons.connector.exception import MappingError
 
-from ...components.mapper import (
-    cents_to_amount,
-    field,
-    money_to_amount,
-    text,
-)
+from ...components.mapper import cents_to_amount, field, money_to_amount, text
 from .adapter import CARD_NO
 
 NAME_LENGTH = 255
