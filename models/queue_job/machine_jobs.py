@@ -106,7 +106,8 @@ class QueueJob(models.Model):
             "WHERE coffee_backend_id = %s AND uuid != %s "
             "AND method_name = 'import_batch' AND state = 'pending' "
             "AND eta IS NOT NULL "
-            "AND eta <= (now() AT TIME ZONE 'UTC') + %s * interval '1 second'",
+            "AND eta <= (statement_timestamp() AT TIME ZONE 'UTC') "
+            "+ %s * interval '1 second'",
             (backend.id, job_.uuid, MACHINE_BUSY_RETRY_SECONDS))
 
     @api.model
