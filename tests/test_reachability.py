@@ -15,7 +15,6 @@ from odoo.addons.queue_job.job import Job
 
 from ..emulator.harness import free_port
 from ..models.coffee_backend.reachability import UNREACHABLE_AFTER
-from ..models.queue_job.machine_jobs import MACHINE_BUSY_RETRY_SECONDS
 from .common import CoffeeEmulatorCase
 
 
@@ -231,30 +230,6 @@ class TestFairShare(CoffeeEmulatorCase):
         job = Job.load(self.env, busy.uuid)
         self.assertIn('last page', job.perform())
         self.assertEqual(job.retry, 1)
-
-    def test_a_job_that_ends_wakes_the_chains_waiting_for_its_machine(self):
-        registry = odoo.registry(self.env.cr.dbname)
-        with registry.cursor() as other_cr:
-            other_env = api.Environment(other_cr, odoo.SUPERUSER_ID, {})
-            self.assertTrue(pg_try_advisory_lock(
-                other_env, 'connector_coffee.machine.%d' % self.backend.id))
-            self.backend.import_beverages()
-            self.other.import_beverages()
-            for waiting in self.queued_jobs():
-                # postponed as the runner does when the machine is busy
-                job = Job.load(self.env, waiting.uuid)
-                job.postpone(seconds=MACHINE_BUSY_RETRY_SECONDS)
-                job.set_pending(reset_retry=False)
-                job.store()
-            other_cr.rollback()
-        mine, others = self.queued_jobs()
-        self.backend.import_brews()
-        brews = self.queued_jobs() - mine - others
-        job = Job.load(self.env, brews.uuid)
-        self.assertIn('last page', job.perform())
-        self.env['queue.job'].invalidate_cache()
-        self.assertFalse(mine.eta)  # runs as soon as the machine is free
-        self.assertTrue(others.eta)  # another machine's: not woken
 
     def test_slow_machines_share_one_place(self):
         self.backend.write({'timeout': 1})

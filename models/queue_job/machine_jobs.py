@@ -93,22 +93,7 @@ class QueueJob(models.Model):
             self._coffee_time_machine(backend, time.time() - started)
             raise
         self._coffee_time_machine(backend, time.time() - started)
-        self._coffee_wake_waiting(backend, job_)
         return result
-
-    @api.model
-    def _coffee_wake_waiting(self, backend, job_):
-        """The import chains of the machine that wait for it go on as soon
-        as this job commits (which frees the machine), not at their next
-        look: the chains of an import take turns without a pause."""
-        self.env.cr.execute(
-            "UPDATE queue_job SET eta = NULL "
-            "WHERE coffee_backend_id = %s AND uuid != %s "
-            "AND method_name = 'import_batch' AND state = 'pending' "
-            "AND eta IS NOT NULL "
-            "AND eta <= (statement_timestamp() AT TIME ZONE 'UTC') "
-            "+ %s * interval '1 second'",
-            (backend.id, job_.uuid, MACHINE_BUSY_RETRY_SECONDS))
 
     @api.model
     def _coffee_perform_in_savepoint(self, job_, perform):
