@@ -8,7 +8,10 @@ chunk, all in one transaction. A failed chunk is retried alone; the
 watermark never gets ahead of what is committed. The last chunk says on the
 watermark's row when the chain ended (the object's last sync).
 """
+import hashlib
 import logging
+import sys
+from contextlib import contextmanager
 
 import psycopg2
 
@@ -17,6 +20,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.exception import InvalidDataError, MappingError
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..protocol import CoffeeError
 from .core import IMPORT_MAX_RETRIES, record_savepoint
@@ -27,6 +31,24 @@ _logger = logging.getLogger(__name__)
 # job with its traceback
 RECORD_ERRORS = (MappingError, InvalidDataError, UserError, ValidationError,
                  psycopg2.DataError)
+
+
+def import_lock_name(backend, model_name, external_id):
+    """The advisory lock of the import of one machine record."""
+    return 'coffee-import %s %s %s' % (backend.id, model_name, external_id)
+
+
+def advisory_lock_key(name):
+    """The bigint key connector's ``pg_try_advisory_lock`` takes for
+    ``name``: a chunk locks its records in one query, and must exclude the
+    jobs that lock them one by one."""
+    digest = hashlib.sha1(str(name).encode()).digest()
+    return int.from_bytes(digest[:8], sys.byteorder, signed=True)
+
+
+@contextmanager
+def _nothing_to_undo():
+    yield
 
 
 class CoffeeImporter(AbstractComponent):
@@ -40,6 +62,10 @@ class CoffeeImporter(AbstractComponent):
         super(CoffeeImporter, self).__init__(work_context)
         self.external_id = None
         self.coffee_record = None
+        self.coffee_stamp = None
+        # the same for every record the importer imports
+        self._write_model = None
+        self._languages = None
 
     def _lock(self):
         """No two jobs import the same machine record at once.
@@ -49,29 +75,34 @@ class CoffeeImporter(AbstractComponent):
         does not get it is retried (and then finds the binding).
         """
         self.advisory_lock_or_retry(
-            'coffee-import %s %s %s' % (
-                self.backend_record.id, self.model._name, self.external_id),
+            import_lock_name(self.backend_record, self.model._name,
+                             self.external_id),
             retry_seconds=2)
 
     def _must_skip(self, binding):
         """The binding already holds this version of the record."""
-        stamp = self.backend_adapter.timestamp_of(self.coffee_record)
+        stamp = self.coffee_stamp
         return bool(binding and stamp and binding.coffee_updated_at
                     and binding.coffee_updated_at >= stamp)
 
     def _check_timestamp(self, record):
-        """A record without a valid time of its last change is damaged.
+        """The record's time of its last change (the machine's text).
 
-        Imported anyway, it would be imported again on every run and
-        nobody would hear of it: it is refused (a checkpoint says why).
+        A record without a valid one is damaged: imported anyway, it would
+        be imported again on every run and nobody would hear of it. It is
+        refused (a checkpoint says why). The mappers leave this check to
+        the importer.
         """
         adapter = self.backend_adapter
-        if adapter.timestamp_of(record) is None:
-            value = record.get(adapter._timestamp_field)
+        stamp = adapter.timestamp_of(record)
+        if stamp is None:
+            value = record.get(adapter._timestamp_field) \
+                if isinstance(record, dict) else None
             raise MappingError(
                 _('field %(field)r is %(value)r, not a time of the machine')
                 % {'field': adapter._timestamp_field,
                    'value': value[:40] if isinstance(value, str) else value})
+        return stamp
 
     def _is_deleted(self):
         """The machine says the record is gone (a 2900 tombstone)."""
@@ -105,57 +136,81 @@ class CoffeeImporter(AbstractComponent):
         'mail_create_nosubscribe': True,
     }
 
+    def _undo_on_failure(self):
+        """A context manager that undoes what the importer keeps beyond
+        the database when the import fails (its savepoint is rolled
+        back); nothing by default."""
+        return _nothing_to_undo()
+
+    def _map_options(self):
+        """Options of the mapper (``map_record.values(**options)``)."""
+        return {}
+
     def _create(self, values):
-        return self.model.with_context(**self._write_context).create(values)
+        if self._write_model is None:
+            self._write_model = self.model.with_context(**self._write_context)
+        return self._write_model.create(values)
 
     def _update(self, binding, values):
         binding.with_context(**self._write_context).write(values)
 
     def _after_import(self, binding):
         """Write the texts the machine has in other languages."""
-        languages = set(self.env['res.lang'].search([]).mapped('code'))
+        if self._languages is None:
+            self._languages = set(
+                self.env['res.lang'].search([]).mapped('code'))
+        languages = self._languages
         for lang, values in self.mapper.translations(
                 self.coffee_record).items():
             if lang in languages and lang != self.env.lang:
                 self._update(binding.with_context(lang=lang), values)
 
-    def run(self, external_id=None, record=None, force=False, binding=None):
+    def run(self, external_id=None, record=None, force=False, binding=None,
+            locked=False):
         """Import a record by id, or the ``record`` a page gave.
 
         ``binding`` is the record's binding when the caller looked it up
-        already (an empty recordset: there is none). Returns the binding
-        (empty when there is nothing to bind).
+        already (an empty recordset: there is none). ``locked``: the caller
+        holds the record's lock (a chunk takes all of them at once).
+        Returns the binding (empty when there is nothing to bind).
         """
         if record is not None:
             external_id = self.backend_adapter.id_of(record)
             if external_id is None:
                 raise MappingError(_('the record has no id'))
         self.external_id = external_id
-        self._lock()
+        if not locked:
+            self._lock()
         self.backend_record._ensure_machine_info()
         if record is None:
             record = self.backend_adapter.read(external_id)
         self.coffee_record = record
+        self.coffee_stamp = None
+        with self._undo_on_failure():
+            return self._import(record, binding, force)
+
+    def _import(self, record, binding, force):
+        external_id = self.external_id
         if binding is None:
             binding = self.binder.to_internal(external_id)
         if self._is_deleted():
             return self._import_deleted(binding)
-        self._check_timestamp(record)
+        self.coffee_stamp = self._check_timestamp(record)
         if not force and self._must_skip(binding):
             return binding
         self._import_dependencies()
         map_record = self.mapper.map_record(record)
         sync = {
-            'coffee_updated_at':
-                self.backend_adapter.timestamp_of(record) or False,
+            'coffee_updated_at': self.coffee_stamp,
             'sync_date': fields.Datetime.now(),
         }
         if binding:
-            values = map_record.values()
+            values = map_record.values(**self._map_options())
             values.update(sync)
             self._update(binding, values)
         else:
-            values = map_record.values(for_create=True)
+            values = map_record.values(for_create=True,
+                                       **self._map_options())
             values.update(sync, coffee_id=external_id)
             # coffee_id is written with the record instead of through
             # binder.bind(), which would cost a second write
@@ -174,7 +229,9 @@ class CoffeeBatchImporter(AbstractComponent):
 
     # a job fetches pages until it holds this many records: a machine with
     # small pages (the 1900 sends 100 at most) gives fewer, larger jobs
-    _chunk_size = 500
+    _chunk_size = 1000
+    # records written in one savepoint (see _import_records)
+    _savepoint_size = 100
 
     def run(self, state=None, full=False):
         """``state`` None starts a run: from scratch when ``full``, else
@@ -185,19 +242,18 @@ class CoffeeBatchImporter(AbstractComponent):
             state = {} if full else {
                 'since': backend._get_watermark(self.model._name)}
         records, next_state, watermark = self._fetch_chunk(state)
-        self._prefetch(records)
+        self._lock_records(records)
+        # one record importer (and mapper) for the chunk: what it looks up
+        # once serves every record
+        importer = self.component(usage='record.importer')
+        self._prefetch(records, importer)
         bindings = self._bindings_of(records)
-        failed = 0
-        for record in records:
-            binding = bindings.get(self.backend_adapter.id_of(record),
-                                   self.model.browse())
-            if not self._import_record(record, binding):
-                failed += 1
+        failed = self._import_records(importer, records, bindings)
         if watermark:
             backend._set_watermark(self.model._name, watermark)
         if next_state:
             self.model.with_delay(
-                description=self._page_description(next_state),
+                description=self._next_chunk_description(),
                 max_retries=IMPORT_MAX_RETRIES,
             ).import_batch(backend, state=next_state, full=full)
         else:
@@ -256,11 +312,29 @@ class CoffeeBatchImporter(AbstractComponent):
         ]).with_env(self.model.env)
         return dict((b.coffee_id, b) for b in bindings)
 
-    def _prefetch(self, records):
-        """Read in a few queries what the chunk's records will look up one
-        by one (a hook; nothing by default)."""
+    def _lock_records(self, records):
+        """Take the import lock of every record of the chunk in one query
+        (the lock ``CoffeeImporter._lock`` takes for one record): another
+        job importing one of them makes this one retry."""
+        keys = [advisory_lock_key(import_lock_name(
+            self.backend_record, self.model._name, external_id))
+            for external_id in map(self.backend_adapter.id_of, records)
+            if external_id is not None]
+        if not keys:
+            return
+        self.env.cr.execute(
+            'SELECT bool_and(pg_try_advisory_xact_lock(key)) '
+            'FROM unnest(%s::bigint[]) AS key', (keys,))
+        if not self.env.cr.fetchone()[0]:
+            raise RetryableJobError(
+                _('another job imports records of this chunk'),
+                seconds=2, ignore_retry=True)
 
-    def _page_description(self, state):
+    def _prefetch(self, records, importer):
+        """Read in a few queries what the chunk's records will look up one
+        by one, for ``importer`` (a hook; nothing by default)."""
+
+    def _next_chunk_description(self):
         return _('Import %(model)s from %(machine)s (continued)') % {
             'model': self.model._description,
             'machine': self.backend_record.name}
@@ -268,16 +342,57 @@ class CoffeeBatchImporter(AbstractComponent):
     def _after_last_page(self, full):
         """Hook for what needs the whole listing (removed records)."""
 
-    def _import_record(self, record, binding):
+    def _import_records(self, importer, records, bindings):
+        """Import the chunk's records; returns how many failed.
+
+        The records are written a group at a time in one savepoint. A
+        group where a record fails is rolled back whole and written again
+        one record per savepoint: each record is imported whole or not at
+        all, a bad one becomes a checkpoint and the others go on.
+        """
+        failed = 0
+        size = self._savepoint_size
+        for start in range(0, len(records), size):
+            group = [(record, bindings.get(self.backend_adapter.id_of(record),
+                                           self.model.browse()))
+                     for record in records[start:start + size]]
+            if len(group) > 1 and self._import_group(importer, group):
+                continue
+            for record, binding in group:
+                if not self._import_record(importer, record, binding):
+                    failed += 1
+        return failed
+
+    def _import_group(self, importer, group):
+        """Import ``group`` (records and their bindings) in one savepoint:
+        False when one of them fails, and then nothing of it is written."""
+        try:
+            with self.env.cr.savepoint(), importer._undo_on_failure():
+                for record, binding in group:
+                    importer.run(record=record, binding=binding, locked=True)
+        except CoffeeError as err:
+            if err.retryable:
+                raise
+            reason = err
+        except RECORD_ERRORS + (psycopg2.IntegrityError,) as err:
+            reason = err
+        else:
+            return True
+        _logger.debug('%s: %d records written again one by one (%s)',
+                      self.backend_record.name, len(group), reason)
+        # the records of the group created in this transaction are gone
+        self.env.clear()
+        return False
+
+    def _import_record(self, importer, record, binding):
         """Import one record of the chunk; a bad one becomes a checkpoint.
 
         The record is written in a savepoint: it is imported whole or not
         at all, and the rest of the chunk goes on.
         """
-        importer = self.component(usage='record.importer')
         try:
             with record_savepoint(self.env.cr, self._record_name(record)):
-                importer.run(record=record, binding=binding)
+                importer.run(record=record, binding=binding, locked=True)
         except CoffeeError as err:
             if err.retryable:
                 raise

@@ -150,8 +150,16 @@ class TestBrewMapper2900(BrewMapperCases, CoffeeTestCase):
         self.assert_refused(self.changed(beverage_id='b' * 10240),
                             'beverage_id')
         record = dict(BREW)
-        del record['updated_at']
-        self.assert_refused(record, 'updated_at')
-        record = dict(BREW)
         del record['beverage_id']
         self.assert_refused(record, 'beverage_id')
+
+    def test_version_checked_by_the_importer(self):
+        # the mapper leaves the time of the last change to the importer
+        record = dict(BREW)
+        del record['updated_at']
+        with self.backend.work_on('coffee.brew', coffee_client=None) as work:
+            importer = work.component(usage='record.importer')
+            with self.assertRaisesRegex(MappingError, "'updated_at'"):
+                importer._check_timestamp(record)
+            self.assertEqual(importer._check_timestamp(BREW),
+                             BREW['updated_at'])

@@ -37,3 +37,28 @@ class TestImportLocking(CoffeeEmulatorCase):
         self.assertEqual(
             bindings.search_count([('backend_id', '=', backend.id),
                                    ('coffee_id', '=', 'bev_espresso')]), 1)
+
+    def test_chunk_waits_for_a_record_another_job_imports(self):
+        # the chunk takes its records' locks in one query: the same locks
+        # as a job that imports one of them
+        backend = self.env.ref('connector_coffee.coffee_backend_demo_2900')
+        backend.location = self.emulator.url
+        backend.action_test_connection()
+        bindings = self.env['coffee.product.product']
+        registry = odoo.registry(self.env.cr.dbname)
+        with registry.cursor() as other_cr:
+            other_env = odoo.api.Environment(other_cr, odoo.SUPERUSER_ID, {})
+            with other_env['coffee.backend'].browse(backend.id).work_on(
+                    'coffee.product.product') as work:
+                importer = work.component(usage='record.importer')
+                importer.external_id = 'bev_espresso'
+                importer._lock()
+            with self.assertRaises(RetryableJobError):
+                bindings.import_batch(backend)
+            self.assertFalse(bindings.search(
+                [('backend_id', '=', backend.id)]))
+            other_cr.rollback()
+        bindings.import_batch(backend)
+        self.assertTrue(bindings.search(
+            [('backend_id', '=', backend.id),
+             ('coffee_id', '=', 'bev_espresso')]))

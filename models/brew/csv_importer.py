@@ -55,8 +55,11 @@ class Coffee1900BrewCsvImporter(Component):
                 _('%(file)s is not a Coffee 1900 log file: %(reason)s') % {
                     'file': filename, 'reason': err})
         self._check_machine_info()
-        usage = 'record.importer' if fetch_dependencies \
-            else 'csv.record.importer'
+        # one importer for the file: the beverages and cards it looks up
+        # serve every line
+        importer = self.component(
+            usage='record.importer' if fetch_dependencies
+            else 'csv.record.importer')
         imported = failed = 0
         for line in lines:
             if line.error:
@@ -65,7 +68,7 @@ class Coffee1900BrewCsvImporter(Component):
                 self._line_failed(filename, line.error, failed)
                 continue
             reason = self._import_line(
-                usage, csv_line_to_log_entry(line.values))
+                importer, csv_line_to_log_entry(line.values))
             if reason:
                 failed += 1
                 self._line_failed(filename, _('line %(no)d: %(reason)s') % {
@@ -103,9 +106,8 @@ class Coffee1900BrewCsvImporter(Component):
                   '(%(reason)s). Test the connection once while it is on '
                   'the network.') % {'machine': backend.name, 'reason': err})
 
-    def _import_line(self, usage, entry):
+    def _import_line(self, importer, entry):
         """Import one entry in a savepoint; the reason when it is bad."""
-        importer = self.component(usage=usage)
         try:
             with record_savepoint(self.env.cr,
                                   _('log entry %s') % entry['log_no']):

@@ -6,13 +6,15 @@ from odoo.addons.component.core import Component
 from odoo.addons.connector.exception import MappingError
 
 from ...protocol import CoffeeNotFound
-from .mapper import BEVERAGE_MODEL, CONSUMER_MODEL, dependency_cache
+from .mapper import BEVERAGE_MODEL, CONSUMER_MODEL, BrewDependencies
 
 
 class CoffeeBrewImporter(Component):
     """Import one brew, its beverage and its consumer first when unknown.
 
-    The version's mapper says which fields of the brew name them.
+    The version's mapper says which fields of the brew name them. What is
+    found or imported is kept in ``dependencies`` (a ``BrewDependencies``)
+    for as long as the importer lives, and given to the mapper.
     """
 
     _name = 'coffee.brew.importer'
@@ -22,19 +24,15 @@ class CoffeeBrewImporter(Component):
     # False: look the beverage and consumer up in Odoo only (log files)
     _fetch_dependencies = True
 
-    def run(self, external_id=None, record=None, force=False, binding=None):
-        cache = dependency_cache(self)
-        known = set(cache)
-        try:
-            return super(CoffeeBrewImporter, self).run(
-                external_id=external_id, record=record, force=force,
-                binding=binding)
-        except Exception:
-            # what this brew imported is rolled back with its savepoint:
-            # the ids it cached may not exist any more
-            for key in set(cache) - known:
-                del cache[key]
-            raise
+    def __init__(self, work_context):
+        super(CoffeeBrewImporter, self).__init__(work_context)
+        self.dependencies = BrewDependencies()
+
+    def _undo_on_failure(self):
+        return self.dependencies.undo_on_failure()
+
+    def _map_options(self):
+        return {'dependencies': self.dependencies}
 
     def _must_skip(self, binding):
         if not super(CoffeeBrewImporter, self)._must_skip(binding):
@@ -42,29 +40,32 @@ class CoffeeBrewImporter(Component):
         # a brew imported without its consumer (unknown then, e.g. from a
         # log file) is linked once the consumer is known
         if binding.consumer_ref and not binding.partner_id:
-            return not self.mapper.dependency(CONSUMER_MODEL,
-                                              binding.consumer_ref)
+            return not self._bound_id(CONSUMER_MODEL, binding.consumer_ref)
         return True
 
+    def _bound_id(self, binding_model, external_id):
+        """The Odoo id bound to ``external_id``, 0 when none is known."""
+        found = self.dependencies.get(binding_model, external_id)
+        if found is None:
+            self.dependencies.load(self.env, self.backend_record,
+                                   binding_model, [external_id])
+            found = self.dependencies.get(binding_model, external_id)
+        return found.odoo_id if found else 0
+
     def _import_dependencies(self):
-        record = self.coffee_record
-        beverage_ref = self.mapper.beverage_ref(record)
-        self._resolve_dependency(BEVERAGE_MODEL, beverage_ref, required=True)
-        consumer_ref = self.mapper.consumer_ref(record)
-        if consumer_ref:
-            self._resolve_dependency(CONSUMER_MODEL, consumer_ref)
+        for binding_model, ref in self.mapper.references(self.coffee_record):
+            self._resolve_dependency(binding_model, ref,
+                                     required=binding_model == BEVERAGE_MODEL)
 
     def _resolve_dependency(self, binding_model, external_id,
                             required=False):
-        """Find (or import) what the brew points to, once per job."""
-        cache = dependency_cache(self)
-        key = (binding_model, external_id)
-        if key in cache:
+        """Find (or import) what the brew points to, once per importer."""
+        dependencies = self.dependencies
+        if dependencies.get(binding_model, external_id) is not None or \
+                self._bound_id(binding_model, external_id):
             return
-        if self.mapper.dependency(binding_model, external_id):
-            return  # cached by the lookup
         if not self._fetch_dependencies:
-            cache[key] = 0
+            dependencies.put(binding_model, external_id)
             return
         try:
             binding = self._import_dependency(external_id, binding_model)
@@ -76,10 +77,13 @@ class CoffeeBrewImporter(Component):
                         'ref': external_id})
             # a consumer removed from the machine: its cups stay, without
             # a partner
-            cache[key] = 0
+            dependencies.put(binding_model, external_id)
             return
-        binder = self.binder_for(binding_model)
-        cache[key] = binder.unwrap_binding(binding).id if binding else 0
+        record = self.binder_for(binding_model).unwrap_binding(binding) \
+            if binding else None
+        dependencies.put(binding_model, external_id,
+                         record.id if record else 0,
+                         record.name if record else False)
 
     def _after_import(self, binding):
         """A brew has no translated texts: skip the languages lookup."""
@@ -105,41 +109,25 @@ class CoffeeBrewBatchImporter(Component):
     _inherit = 'coffee.batch.importer'
     _apply_on = 'coffee.brew'
 
-    def _prefetch(self, records):
+    def _prefetch(self, records, importer):
         """The beverages and consumers the chunk's brews name, and their
         names, in one query per model instead of a few per beverage and
         consumer: the lookups the brews would make, made for all of them.
 
-        Only what is found is cached: what is not bound yet is imported
-        by the first brew that needs it, as without this.
+        Only what is found is kept: what is not bound yet is imported by
+        the first brew that needs it, as without this.
         """
-        mapper = self.component(usage='import.mapper')
-        cache = dependency_cache(self)
+        dependencies = importer.dependencies
         refs = {BEVERAGE_MODEL: set(), CONSUMER_MODEL: set()}
         for record in records:
-            for model_name, ref_of in ((BEVERAGE_MODEL, mapper.beverage_ref),
-                                       (CONSUMER_MODEL, mapper.consumer_ref)):
-                try:
-                    ref = ref_of(record)
-                except MappingError:
-                    continue  # the brew's import says why
-                if ref and (model_name, ref) not in cache:
-                    refs[model_name].add(ref)
-        for model_name, external_ids in refs.items():
-            if not external_ids:
-                continue
-            model = self.env[model_name].with_context(active_test=False)
-            # not search_read: it would name_get every partner and product
-            bindings = model.search(
-                [('backend_id', '=', self.backend_record.id),
-                 ('coffee_id', 'in', sorted(external_ids))])
-            odoo_ids = set()
-            for binding in bindings:
-                odoo_id = binding.odoo_id.id
-                if odoo_id:
-                    cache[(model_name, binding.coffee_id)] = odoo_id
-                    odoo_ids.add(odoo_id)
-            odoo_model = model._fields['odoo_id'].comodel_name
-            for row in self.env[odoo_model].browse(sorted(odoo_ids)).read(
-                    ['name']):
-                cache[('name', odoo_model, row['id'])] = row['name']
+            try:
+                references = importer.mapper.references(record)
+            except MappingError:
+                continue  # the brew's import says why
+            for binding_model, ref in references:
+                if dependencies.get(binding_model, ref) is None:
+                    refs[binding_model].add(ref)
+        for binding_model, external_ids in sorted(refs.items()):
+            if external_ids:
+                dependencies.load(self.env, self.backend_record,
+                                  binding_model, external_ids)

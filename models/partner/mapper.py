@@ -33,14 +33,7 @@ from odoo.addons.component.core import AbstractComponent, Component
 from odoo.addons.connector.components.mapper import mapping, only_create
 from odoo.addons.connector.exception import MappingError
 
-from ...components.mapper import (
-    cents_to_amount,
-    field,
-    iso_to_utc,
-    local_to_utc,
-    money_to_amount,
-    text,
-)
+from ...components.mapper import cents_to_amount, field, money_to_amount, text
 from .adapter import CARD_NO
 
 NAME_LENGTH = 255
@@ -79,7 +72,8 @@ class CoffeeConsumerImportMapper(AbstractComponent):
     """What both versions make alike of a consumer.
 
     The versions only say where each value is (``_texts``, ``_badge``,
-    ``_credit``, ``_blocked``, ``_check_timestamp``).
+    ``_credit``, ``_blocked``). The time of the last change is the
+    importer's to check.
     """
 
     _name = 'coffee.res.partner.import.mapper'
@@ -99,13 +93,6 @@ class CoffeeConsumerImportMapper(AbstractComponent):
             'credit': self._credit(record),
             'blocked': self._blocked(record),
         }
-
-    @mapping
-    def timestamp(self, record):
-        """The importer keeps the machine's timestamp text as it came
-        (``coffee_updated_at``): it must be a real time."""
-        self._check_timestamp(record)
-        return {}
 
     @only_create
     @mapping
@@ -128,9 +115,6 @@ class CoffeeConsumerImportMapper(AbstractComponent):
         raise NotImplementedError
 
     def _blocked(self, record):
-        raise NotImplementedError
-
-    def _check_timestamp(self, record):
         raise NotImplementedError
 
 
@@ -161,9 +145,6 @@ class Coffee1900ConsumerImportMapper(Component):
                                % blocked)
         return bool(blocked)
 
-    def _check_timestamp(self, record):
-        local_to_utc(record, 'modified', self.backend_record.machine_timezone)
-
 
 class Coffee2900ConsumerImportMapper(Component):
     """A 2900 consumer: null means "not set", balance as money."""
@@ -189,6 +170,3 @@ class Coffee2900ConsumerImportMapper(Component):
 
     def _blocked(self, record):
         return field(record, 'blocked', bool)
-
-    def _check_timestamp(self, record):
-        iso_to_utc(record, 'updated_at')
