@@ -155,7 +155,6 @@ class QueueJob(models.Model):
 
     @api.multi
     def _coffee_state_written(self, state):
-        super(QueueJob, self)._coffee_state_written(state)
         if state == FAILED:
             for record in self.filtered('coffee_backend_id'):
                 # connection failures are retried: a machine job that
@@ -165,6 +164,7 @@ class QueueJob(models.Model):
                     record.retry < record.max_retries)
                 record.coffee_backend_id._coffee_job_failed(
                     record, answered=answered)
+        return super(QueueJob, self)._coffee_state_written(state)
 
 
 def _waiting(note, job_):

@@ -19,18 +19,18 @@ class QueueJob(models.Model):
 
     @api.multi
     def _coffee_state_written(self, state):
-        super(QueueJob, self)._coffee_state_written(state)
-        if state not in (FAILED, PENDING):
-            return
-        pours = self.filtered(lambda j: j.model_name == 'coffee.brew'
-                              and j.method_name == POUR_METHOD)
-        for record in pours:
-            brews = self.env['coffee.brew'].sudo().browse(
-                record.record_ids).exists()
-            if state == FAILED:
-                brews._pour_job_failed(_exception_message(record.exc_info))
-            else:
-                brews._pour_job_requeued()
+        if state in (FAILED, PENDING):
+            pours = self.filtered(lambda j: j.model_name == 'coffee.brew'
+                                  and j.method_name == POUR_METHOD)
+            for record in pours:
+                brews = self.env['coffee.brew'].sudo().browse(
+                    record.record_ids).exists()
+                if state == FAILED:
+                    brews._pour_job_failed(
+                        _exception_message(record.exc_info))
+                else:
+                    brews._pour_job_requeued()
+        return super(QueueJob, self)._coffee_state_written(state)
 
 
 def _exception_message(exc_info):

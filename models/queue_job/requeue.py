@@ -63,7 +63,6 @@ class QueueJob(models.Model):
 
     @api.multi
     def _coffee_state_written(self, state):
-        super(QueueJob, self)._coffee_state_written(state)
         if state == STARTED:
             # committed with the state; the rows of jobs that ended stay
             # (unlocked) and go with their job
@@ -71,6 +70,7 @@ class QueueJob(models.Model):
                 'INSERT INTO queue_job_run_lock (job_id) '
                 'SELECT unnest(%s) ON CONFLICT (job_id) DO NOTHING',
                 (list(self.ids),))
+        return super(QueueJob, self)._coffee_state_written(state)
 
     @api.model
     def _coffee_hold_run_lock(self, uuid):
