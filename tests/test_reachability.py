@@ -3,8 +3,6 @@
 """A machine that does not answer becomes unreachable, costs a probe per
 scheduled import, and comes back with its checkpoint completed; the jobs
 of one machine run one at a time."""
-import traceback
-
 import odoo
 from odoo import api
 from odoo.tools import mute_logger
@@ -21,24 +19,6 @@ from .common import CoffeeEmulatorCase
 class TestReachability(CoffeeEmulatorCase):
 
     coffee_version = '2900'
-
-    def run_job(self, record):
-        """Perform the job of ``record`` as /queue_job/runjob does: done,
-        postponed (a RetryableJobError) or failed. Returns the Job."""
-        job = Job.load(self.env, record.uuid)
-        job.set_started()
-        job.store()
-        try:
-            result = job.perform()
-        except RetryableJobError as err:
-            job.postpone(result=str(err), seconds=err.seconds)
-            job.set_pending(reset_retry=False)
-        except Exception:
-            job.set_failed(exc_info=traceback.format_exc())
-        else:
-            job.set_done(result=result)
-        job.store()
-        return job
 
     def jobs_of(self, backend, **domain):
         terms = [('coffee_backend_id', '=', backend.id)] + [
@@ -213,22 +193,16 @@ class TestFairShare(CoffeeEmulatorCase):
             self.backend.import_beverages()
             self.other.import_beverages()
             busy, free = self.queued_jobs()
-            job = Job.load(self.env, busy.uuid)
-            job.set_started()
-            job.store()
             with self.assertRaisesRegex(RetryableJobError,
                                         'working for another job'):
-                job.perform()
-            self.assertEqual(job.retry, 0)
+                self.run_job(busy, raise_error=True)
+            self.assertEqual(Job.load(self.env, busy.uuid).retry, 0)
             # a job of another machine runs meanwhile
-            job = Job.load(self.env, free.uuid)
-            job.set_started()
-            job.store()
-            self.assertIn('last page', job.perform())
+            self.assertIn('last page', self.run_job(free).result)
             other_cr.rollback()
         # the machine's job runs once the other one is done
-        job = Job.load(self.env, busy.uuid)
-        self.assertIn('last page', job.perform())
+        job = self.run_job(busy)
+        self.assertIn('last page', job.result)
         self.assertEqual(job.retry, 1)
 
     def test_slow_machines_share_one_place(self):
@@ -249,16 +223,13 @@ class TestFairShare(CoffeeEmulatorCase):
             self.backend.import_brews()
             self.other.import_brews()
             slow, healthy = self.queued_jobs()
-            job = Job.load(self.env, slow.uuid)
             with self.assertRaisesRegex(RetryableJobError,
                                         'another slow machine'):
-                job.perform()
-            self.assertEqual(job.retry, 0)
-            job = Job.load(self.env, healthy.uuid)
-            self.assertIn('last page', job.perform())
+                self.run_job(slow, raise_error=True)
+            self.assertEqual(Job.load(self.env, slow.uuid).retry, 0)
+            self.assertIn('last page', self.run_job(healthy).result)
             other_cr.rollback()
         # fast again (well within its usual time-out): not slow any more
         self.backend.write({'timeout': 30})
-        job = Job.load(self.env, slow.uuid)
-        self.assertIn('last page', job.perform())
+        self.assertIn('last page', self.run_job(slow).result)
         self.assertFalse(self.backend.machine_slow)
