@@ -40,11 +40,8 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import harness  # noqa: E402 pylint: disable=wrong-import-position
 
 BENCH_ADDONS = os.path.join(harness.ROOT, 'dev', 'bench_addons')
-MODELS = ('coffee.product.product', 'coffee.res.partner', 'coffee.brew')
-KINDS = {  # the machine's name of each model's records in /_sim/snapshot
-    '1900': ('drinks', 'cards', 'log'),
-    '2900': ('beverages', 'consumers', 'brews'),
-}
+MODELS = harness.MODELS
+KINDS = harness.KINDS
 # the naive run is slow (a job per record): it imports the beverages and
 # the consumers, then this many brews, whose time is scaled to all brews
 PER_RECORD_BREWS = 1000
@@ -128,23 +125,6 @@ result = {'seconds': elapsed, 'counts': counts, 'keys': keys,
 
 
 # -- helpers ----------------------------------------------------------------
-
-def machine_counts(emu, protocol):
-    """Records of each model on the machine (live ones)."""
-    counts = {}
-    for model_name, kind in zip(MODELS, KINDS[protocol]):
-        snap = emu.snapshot(kind, full=True)
-        counts[model_name] = len([r for r in snap['items']
-                                  if not r.get('deleted')])
-    return counts
-
-
-def bound_counts(odoo, backend_id):
-    return dict((model_name, odoo.call(model_name, 'search_count', [[
-        ('backend_id', '=', backend_id)]], {'context': {
-            'active_test': False}}))
-        for model_name in MODELS)
-
 
 def timed_import(odoo, method, backend_id, timeout, kwargs=None):
     """Call ``method`` on the backend, wait for every job: seconds."""
@@ -294,7 +274,7 @@ class Bench(object):
         timeout = args.timeout
         with harness.Emulator(protocol, data='scale:%d' % args.brews,
                               rate_limit=args.rate_limit) as emu:
-            machine = machine_counts(emu, protocol)
+            machine = emu.record_counts()
             info['machine_records'] = machine
             log('%s: scale:%d on %s: %s' % (protocol, args.brews, emu.url,
                                             machine))
@@ -305,7 +285,7 @@ class Bench(object):
                 with self.profiler('%s-ours' % protocol):
                     res['ours_s'] = timed_import(odoo, 'import_all', backend,
                                                  timeout)
-                info['ours_records'] = bound_counts(odoo, backend)
+                info['ours_records'] = odoo.bound_counts(backend)
                 info['ours_failed_jobs'] = odoo.job_counts().get('failed', 0)
                 log('%s: ours %.1f s %s' % (protocol, res['ours_s'],
                                             info['ours_records']))
@@ -344,7 +324,7 @@ class Bench(object):
                     odoo, 'bench_import_per_record', naive, timeout,
                     kwargs={'model_names': [MODELS[2]],
                             'brew_limit': limit})
-                done = bound_counts(odoo, naive)
+                done = odoo.bound_counts(naive)
                 info['job_per_record_records'] = done
                 info['job_per_record_measured_s'] = round(
                     deps_s + brews_s, 3)
@@ -372,7 +352,7 @@ class Bench(object):
                     res['worker_peak_rss_mb'] = sampler.stop()
                 info['worker_peak_rss_total_mb'] = round(
                     sampler.peak_total_mb, 1)
-                info['ours_big_records'] = bound_counts(odoo, big)
+                info['ours_big_records'] = odoo.bound_counts(big)
                 log('%s: ours on scale:%d %.1f s %s, worker peak %.0f MB' % (
                     protocol, args.big_brews, info['ours_big_s'],
                     info['ours_big_records'], res['worker_peak_rss_mb']))
@@ -447,26 +427,19 @@ class Bench(object):
         lines = ['', 'bin/bench: %d brews (%d for the scale ratio), %d '
                  'workers, channels root:2,root.coffee:2' % (
                      args.brews, args.big_brews, args.workers), '']
-        head = '%-27s' % 'figure' + ''.join('%12s' % p for p in protocols) \
-            + '   target'
-        lines += [head, '-' * len(head)]
+        rows = []
         missed = []
-        for key in KEYS:
+        for key in KEYS + ('ours_big_s',):
             cells = []
             for p in protocols:
                 value = self.results[p].get(key)
-                if value is None:
-                    cells.append('%12s' % '-')
-                    continue
-                cells.append('%12.2f' % value)
-                if key in TARGETS and not _meets(value, *TARGETS[key]):
+                cells.append('-' if value is None else '%.2f' % value)
+                if value is not None and key in TARGETS and \
+                        not harness.meets(value, TARGETS[key]):
                     missed.append('%s %s' % (p, key))
             target = '%s %s' % TARGETS[key] if key in TARGETS else ''
-            lines.append('%-27s%s   %s' % (key, ''.join(cells), target))
-        lines.append('%-27s%s' % ('ours_big_s', ''.join(
-            '%12.2f' % self.results[p]['ours_big_s']
-            if 'ours_big_s' in self.results[p] else '%12s' % '-'
-            for p in protocols)))
+            rows.append((key, cells, target, ''))
+        lines += harness.figure_table(protocols, rows)
         for p in protocols:
             r = self.results[p]
             brews = r['machine_records']['coffee.brew']
@@ -485,11 +458,6 @@ class Bench(object):
                 json.dump(doc, f, indent=2, sort_keys=True)
             print('JSON: %s' % args.json)
         return 0
-
-
-def _meets(value, op, bound):
-    return {'<=': value <= bound, '>=': value >= bound,
-            '<': value < bound}[op]
 
 
 def main(argv=None):

@@ -60,8 +60,6 @@ Standard library only (python3 >= 3.7), via dev/harness.py.
 """
 import argparse
 import collections
-import hashlib
-import hmac
 import json
 import os
 import random
@@ -77,7 +75,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  pylint: disable=wrong-import-position
 
 log = harness.log
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_OPENER = harness.OPENER
+signature = harness.protocol_module('signature')
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -137,20 +136,13 @@ HOSTILE_SAYS = {
 }
 PASSWORD = 'espresso'
 
-KINDS = {
-    '1900': (('coffee.product.product', 'drinks'),
-             ('coffee.res.partner', 'cards'),
-             ('coffee.brew', 'log')),
-    '2900': (('coffee.product.product', 'beverages'),
-             ('coffee.res.partner', 'consumers'),
-             ('coffee.brew', 'brews')),
-}
+KINDS = dict((protocol, harness.model_kinds(protocol))
+             for protocol in harness.KINDS)
 WAITING = "state in ('pending', 'enqueued', 'started')"
 SEED = 8
 
 
-def table_name(model):
-    return model.replace('.', '_')
+table_name = harness.table_name
 
 
 def one_line(column):
@@ -198,12 +190,7 @@ class Drill(object):
                                   'limit 1' % (WAITING, self.jobs_of(name))))
 
     def bindings(self, model, backend_id, active_only=False):
-        """The machine ids bound; ``active_only``: without the bindings
-        archived because the machine deleted their record."""
-        return [r[0] for r in self.odoo.sql(
-            'select coffee_id from %s where backend_id = %d%s'
-            % (table_name(model), backend_id,
-               ' and active' if active_only else ''))]
+        return self.odoo.bindings(model, backend_id, active_only)
 
     def compare(self, version, emu, backend_id, exclude=None):
         """{kind: (lost, extra, duplicates)} against the machine's ids."""
@@ -490,13 +477,6 @@ class Drill(object):
             "result = env['coffee.backend'].browse(args['id'])"
             "._coffee_secret('webhook_secret')", {'id': backend_id})
 
-    @staticmethod
-    def signature(secret, t, body):
-        """The X-Coffee-Signature header (protocol/signature.py)."""
-        return 't=%d,v1=%s' % (t, hmac.new(
-            secret.encode('utf-8'), str(t).encode('ascii') + b'.' + body,
-            hashlib.sha256).hexdigest())
-
     def post(self, backend_id, body, header):
         """POST one delivery; (status, JSON answer or None, ms)."""
         req = urllib.request.Request(
@@ -504,7 +484,7 @@ class Drill(object):
             data=body, method='POST', headers={
                 'Content-Type': 'application/json',
                 'X-Coffee-Event': json.loads(body.decode())['type'],
-                'X-Coffee-Signature': header})
+                signature.SIGNATURE_HEADER: header})
         begin = time.time()
         try:
             with _OPENER.open(req, timeout=60) as resp:
@@ -520,7 +500,8 @@ class Drill(object):
         return status, answer, ms
 
     def deliver(self, backend_id, body, secret, t):
-        return self.post(backend_id, body, self.signature(secret, t, body))
+        return self.post(backend_id, body,
+                         signature.signature_header(secret, t, body))
 
     @staticmethod
     def event(event_id, event_type, object_id):
@@ -587,7 +568,8 @@ class Drill(object):
                     i, (__, __, body, signed, key, age) = queue.popleft()
                 except IndexError:
                     return
-                header = self.signature(key, int(time.time()) + age, signed)
+                header = signature.signature_header(
+                    key, int(time.time()) + age, signed)
                 answers[i] = self.post(backend_id, body, header)
 
         threads = [threading.Thread(target=sender) for __ in range(4)]
@@ -869,11 +851,8 @@ class Drill(object):
         self.odoo.sql(
             "update queue_job set state = 'done', result = 'cancelled by "
             "the drill' where state = 'pending' and %s" % hostile_jobs)
-        try:
-            with _OPENER.open(self.odoo.url + '/web/login', timeout=30) as r:
-                answering = r.status == 200
-        except OSError:
-            answering = False
+        answering = harness.http_ok(self.odoo.url + '/web/login',
+                                    timeout=30)
         return collections.OrderedDict([
             ('stuck_jobs', stuck),
             ('channel_blocked_s', round(watch['blocked_s'], 1)),
@@ -1115,27 +1094,27 @@ class Drill(object):
     def _same(self, backend_id, kind, ext, rec):
         """Compare what the binding holds with the intact record."""
         if kind in ('log', 'brews'):
-            row = self.odoo.sql(
+            row = self._bound_row(
                 "select coalesce(price::text, ''), coffee_updated_at from "
-                "coffee_brew where backend_id = %d and coffee_id = %s"
-                % (backend_id, q(ext)))
+                "coffee_brew where backend_id = %d and coffee_id = %s",
+                backend_id, ext)
             if not row:
                 return False
-            price, stamp = row[0]
+            price, stamp = row
             want = (rec['price_cents'] / 100.0 if kind == 'log'
                     else float(rec['price']['amount']))
             want_stamp = rec['ts'] if kind == 'log' else rec['updated_at']
             return abs(float(price or 0) - want) < 0.005 and \
                 stamp == want_stamp
         if kind in ('cards', 'consumers'):
-            row = self.odoo.sql(
+            row = self._bound_row(
                 "select p.name, coalesce(b.coffee_updated_at, '') from "
                 "coffee_res_partner b join res_partner p on p.id = b.odoo_id"
-                " where b.backend_id = %d and b.coffee_id = %s"
-                % (backend_id, q(ext)))
+                " where b.backend_id = %d and b.coffee_id = %s",
+                backend_id, ext)
             if not row:
                 return False
-            name, stamp = row[0]
+            name, stamp = row
             want = rec['holder'] if kind == 'cards' else rec['name']
             company = rec.get('company') or rec.get('company_name')
             want_stamp = rec['modified'] if kind == 'cards' \
@@ -1143,15 +1122,21 @@ class Drill(object):
             return stamp == want_stamp and (
                 name == (want or '').strip() or name == company
                 or name.endswith(ext))
-        row = self.odoo.sql(
+        row = self._bound_row(
             "select coalesce(b.coffee_updated_at, '') from "
             "coffee_product_product b where b.backend_id = %d and "
-            "b.coffee_id = %s" % (backend_id, q(ext)))
+            "b.coffee_id = %s", backend_id, ext)
         if not row:
             return False
         want_stamp = rec['modified'] if kind == 'drinks' \
             else rec['updated_at']
-        return row[0][0] == want_stamp
+        return row[0] == want_stamp
+
+    def _bound_row(self, query, backend_id, ext):
+        """The first row of ``query`` (``%d``: the backend, ``%s``: the
+        machine id), or None."""
+        rows = self.odoo.sql(query % (backend_id, q(ext)))
+        return rows[0] if rows else None
 
     # -- output ----------------------------------------------------------------
 
