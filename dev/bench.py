@@ -1,5 +1,6 @@
 """bin/bench: the speed of a full import, side by side with what a person
-would do instead (see bin/bench --help and issue 8).
+would do instead, against the targets the connector must meet (``TARGETS``,
+the last column of the table; see bin/bench --help).
 
 One database, one Odoo server (prefork workers, queue_job's runner), per
 protocol an emulator with ``scale:N`` data. The same machine rows go in
@@ -462,13 +463,14 @@ class Bench(object):
 
 def main(argv=None):
     if '--fleet' in (sys.argv[1:] if argv is None else argv):
-        # issue 15: the fleet bench is a script of its own
+        # the fleet bench is a script of its own (dev/fleet_bench.py)
         import fleet_bench  # pylint: disable=import-outside-toplevel
         return fleet_bench.main(argv)
     p = argparse.ArgumentParser(
         prog='bin/bench',
         description='Speed of a full import against load(), one job per '
-                    'record and the ORM floor (issue 8); prints a table.')
+                    'record and the ORM floor; prints a table of the '
+                    'figures and their targets.')
     p.add_argument('--json', metavar='PATH', help='write the figures here')
     p.add_argument('--quick', action='store_true',
                    help='smoke test: %d brews, %d for the scale ratio'

@@ -1,4 +1,4 @@
-"""bin/drill: reliability drill of the connector (issue 8), one run.
+"""bin/drill: reliability drill of the connector, one run.
 
 Real parts only: a PostgreSQL database with the addon, Odoo with prefork
 workers, the job runner and a cron worker (the requeue of dead jobs runs as
