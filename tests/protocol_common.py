@@ -12,6 +12,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import pytest
+
 from ..emulator.harness import EmulatorProcess
 
 USERNAME = 'coffee'
@@ -26,6 +28,17 @@ def start_emulator(protocol, **kwargs):
     kwargs.setdefault('username', USERNAME)
     kwargs.setdefault('password', PASSWORD)
     return EmulatorProcess(protocol, **kwargs).start()
+
+
+def emulator_fixture(protocol):
+    """A pytest fixture of module scope: an emulator of ``protocol`` for
+    the module's tests, stopped after them (``emulator =
+    emulator_fixture('1900')``: the fixture takes the name it is given)."""
+    def started_emulator():
+        emu = start_emulator(protocol)
+        yield emu
+        emu.stop()
+    return pytest.fixture(scope='module')(started_emulator)
 
 
 def refused_url():

@@ -35,6 +35,7 @@ from .protocol_common import (
     USERNAME,
     WRONG_PASSWORD,
     advance_clock,
+    emulator_fixture,
     html_server,
     refused_url,
     request_count,
@@ -51,18 +52,8 @@ TS_FORMAT = '%Y-%m-%d %H:%M:%S'
 KEYS = {'drinks': 'drink_no', 'cards': 'card_no', 'log': 'log_no'}
 
 
-@pytest.fixture(scope='module')
-def emulator():
-    emu = start_emulator('1900')
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture(scope='module')
-def emulator_2900():
-    emu = start_emulator('2900')
-    yield emu
-    emu.stop()
+emulator = emulator_fixture('1900')
+emulator_2900 = emulator_fixture('2900')
 
 
 @pytest.fixture(autouse=True)
