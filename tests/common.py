@@ -91,6 +91,17 @@ class CoffeeTestCase(SavepointComponentCase):
         )
         return cls.backend_model.create(values)
 
+    def activate_lang(self, code):
+        """Language ``code`` active (loaded first if it is not)."""
+        langs = self.env['res.lang'].with_context(active_test=False)
+        lang = langs.search([('code', '=', code)])
+        if lang:
+            lang.active = True
+        else:
+            langs.load_lang(code)
+        # the list of installed languages is cached
+        langs.clear_caches()
+
     # -- users and RPC ------------------------------------------------------
 
     @classmethod

@@ -252,14 +252,7 @@ class TestBeverageExport2900(BeverageExportCases, CoffeeEmulatorCase):
                         machine['updated_at'])
 
     def test_translations_are_sent_per_language(self):
-        langs = self.env['res.lang'].with_context(active_test=False)
-        french = langs.search([('code', '=', 'fr_FR')])
-        if french:
-            french.active = True
-        else:
-            langs.load_lang('fr_FR')
-        # the list of installed languages is cached
-        langs.clear_caches()
+        self.activate_lang('fr_FR')
         self.assertIn('fr_FR', self.env['res.lang'].search([]).mapped('code'))
         # the French name comes with the import
         self.env[MODEL].import_record(self.backend, 'bev_espresso',
