@@ -38,6 +38,8 @@ from ..emulator.harness import EmulatorProcess
 # a poured cup): perform_jobs would run them at once, before the machine
 # is done, and get their "checked again later"
 WAITING_JOB_METHODS = ('_follow_poured_cup',)
+#: a sync date no import writes (``mark_brews_untouched``)
+UNTOUCHED = '2000-01-01 00:00:00'
 
 
 class CoffeeTestCase(SavepointComponentCase):
@@ -265,6 +267,20 @@ class CoffeeEmulatorCase(CoffeeTestCase):
     def machine_records(self, kind):
         """Every record of ``kind`` the machine has, as its API shows it."""
         return self.sim('GET', 'snapshot?kind=%s&full=1' % kind)['items']
+
+    def mark_brews_untouched(self):
+        """Every write of an importer sets ``sync_date``: mark the brews of
+        the backend old, for ``touched_brews`` to tell which one an import
+        wrote since."""
+        self.env.cr.execute(
+            'UPDATE coffee_brew SET sync_date = %s WHERE backend_id = %s',
+            (UNTOUCHED, self.backend.id))
+        self.env['coffee.brew'].invalidate_cache()
+
+    def touched_brews(self):
+        return self.env['coffee.brew'].search(
+            [('backend_id', '=', self.backend.id)]).filtered(
+                lambda b: b.sync_date != UNTOUCHED)
 
     def import_model(self, model_name, full=False):
         """Run a whole import of ``model_name`` as the job queue would."""

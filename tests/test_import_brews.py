@@ -10,8 +10,6 @@ import pytz
 from ..protocol import client_class
 from .common import CoffeeEmulatorCase
 
-SENTINEL = '2000-01-01 00:00:00'
-
 
 def _utc(text, time_format, hours):
     """``text`` moved by ``hours``, as an Odoo datetime text."""
@@ -42,16 +40,6 @@ class BrewImportCases(object):
     def batch_importer_class(self):
         with self.backend.work_on('coffee.brew') as work:
             return type(work.component(usage='batch.importer'))
-
-    def mark_untouched(self):
-        """Every write of the importer sets sync_date: mark them old."""
-        self.env.cr.execute(
-            'UPDATE coffee_brew SET sync_date = %s WHERE backend_id = %s',
-            (SENTINEL, self.backend.id))
-        self.env['coffee.brew'].invalidate_cache()
-
-    def touched(self):
-        return self.brews().filtered(lambda b: b.sync_date != SENTINEL)
 
     def client(self):
         return client_class(self.coffee_version)(
@@ -155,16 +143,16 @@ class BrewImportCases(object):
     def test_reimport_changes_nothing(self):
         self.import_model('coffee.brew')
         count = len(self.brews())
-        self.mark_untouched()
+        self.mark_brews_untouched()
         self.import_model('coffee.brew')
         self.import_model('coffee.brew', full=True)
         self.assertEqual(len(self.brews()), count)
-        self.assertFalse(self.touched())
+        self.assertFalse(self.touched_brews())
 
     def test_delta_takes_new_brews_and_completes_running_ones(self):
         self.import_model('coffee.brew')
         before = set(self.brew_by_id())
-        self.mark_untouched()
+        self.mark_brews_untouched()
         done = self.sim('POST', 'activity', {'brews': 7, 'seed': 3})
         self.assertEqual(done['done'], {'brews': 7})
         self.sim('POST', 'brew-seconds', {'seconds': 30})
@@ -177,7 +165,7 @@ class BrewImportCases(object):
         self.assertEqual(len(new), 8)
         self.assertIn(poured, new)
         # only the new ones were written
-        self.assertEqual(set(self.touched().mapped('coffee_id')), new)
+        self.assertEqual(set(self.touched_brews().mapped('coffee_id')), new)
         running = by_id[poured]
         self.assertEqual(running.state, 'running')
         self.assertFalse(running.date_end)
@@ -187,9 +175,9 @@ class BrewImportCases(object):
 
         # the cup completes on the machine
         self.sim('POST', 'clock', {'advance': 31})
-        self.mark_untouched()
+        self.mark_brews_untouched()
         self.import_model('coffee.brew')
-        self.assertEqual(self.touched().mapped('coffee_id'), [poured])
+        self.assertEqual(self.touched_brews().mapped('coffee_id'), [poured])
         record = [r for r in self.machine_brews()
                   if self.brew_id(r) == poured][0]
         running.invalidate_cache()
