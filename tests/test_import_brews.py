@@ -50,6 +50,17 @@ class BrewImportCases(object):
             ('backend_id', '=', 'coffee.backend,%d' % self.backend.id),
         ]).mapped('message')
 
+    def assert_all_like_the_machine(self):
+        """Every brew of the machine bound, each like it; (the machine's
+        brews, the bindings by machine id)."""
+        machine = self.machine_brews()
+        by_id = self.brew_by_id()
+        self.assertEqual(sorted(by_id),
+                         sorted(self.brew_id(r) for r in machine))
+        for record in machine:
+            self.assert_like_the_machine(record, by_id[self.brew_id(record)])
+        return machine, by_id
+
     def assert_like_the_machine(self, record, brew):
         self.assertEqual(brew.state, self.expected_state(record))
         self.assertEqual(brew.consumer_ref or None, self.consumer_of(record))
@@ -71,12 +82,7 @@ class BrewImportCases(object):
         self.assertFalse(self.env['coffee.product.product'].search([]))
         self.assertFalse(self.env['coffee.res.partner'].search([]))
         self.import_model('coffee.brew')
-        machine = self.machine_brews()
-        by_id = self.brew_by_id()
-        self.assertEqual(sorted(by_id),
-                         sorted(self.brew_id(r) for r in machine))
-        for record in machine:
-            self.assert_like_the_machine(record, by_id[self.brew_id(record)])
+        machine, by_id = self.assert_all_like_the_machine()
         anonymous = [r for r in machine if self.consumer_of(r) is None]
         self.assertTrue(anonymous)
         for record in anonymous:
@@ -226,12 +232,7 @@ class BrewImportCases(object):
                             if b.partner_id))
         self.sim('POST', 'faults', {'malformed': 0})
         self.import_model('coffee.brew', full=True)
-        machine = self.machine_brews()
-        by_id = self.brew_by_id()
-        self.assertEqual(sorted(by_id),
-                         sorted(self.brew_id(r) for r in machine))
-        for record in machine:
-            self.assert_like_the_machine(record, by_id[self.brew_id(record)])
+        self.assert_all_like_the_machine()
 
 
 class TestBrewImport1900(BrewImportCases, CoffeeEmulatorCase):
