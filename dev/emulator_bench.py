@@ -11,6 +11,7 @@ Standard library only.  Usage: bin/bench-emulator [--scale N] [--walks N]
 """
 import argparse
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -62,14 +63,33 @@ def report(label, client, records, walks, wall):
           % (len(t) / wall, percentile(t, 0.5), percentile(t, 0.95), max(t)))
 
 
-def bench_2900(scale, walks):
-    started = time.time()
-    emu = harness.Emulator('2900', data='scale:%d' % scale,
-                           rate_limit=100000)
+@contextlib.contextmanager
+def started(protocol, scale, **kwargs):
+    """An emulator of ``protocol`` on scale:N data, stopped after."""
+    begin = time.time()
+    emu = harness.Emulator(protocol, data='scale:%d' % scale, **kwargs)
     emu.start(timeout=120)
     try:
-        print('Coffee 2900, scale:%d: seeded in %.2f s, ready in %.2f s'
-              % (scale, seeded_seconds(emu), time.time() - started))
+        print('Coffee %s, scale:%d: seeded in %.2f s, ready in %.2f s'
+              % (protocol, scale, seeded_seconds(emu), time.time() - begin))
+        yield emu
+    finally:
+        emu.stop()
+
+
+def timed_walks(label, client, first_path, walks, walk):
+    """``walks`` times ``walk()`` (records per walk) after one warm-up
+    request; prints the report."""
+    client.get(first_path)  # warm up
+    client.times = []
+    wall = time.perf_counter()
+    for _ in range(walks):
+        count = walk()
+    report(label, client, count, walks, time.perf_counter() - wall)
+
+
+def bench_2900(scale, walks):
+    with started('2900', scale, rate_limit=100000) as emu:
         conn = http.client.HTTPConnection('127.0.0.1', emu.port, timeout=60)
         conn.request('POST', '/api/v2/auth/token', headers={
             'Content-Type': 'application/json'}, body=json.dumps({
@@ -77,51 +97,38 @@ def bench_2900(scale, walks):
         token = json.loads(conn.getresponse().read())['access_token']
         conn.close()
         client = Client(emu.port, {'Authorization': 'Bearer ' + token})
-        client.get('/api/v2/brews?limit=500')  # warm up
-        client.times = []
-        wall = time.perf_counter()
-        for _ in range(walks):
+
+        def walk():
             count = 0
             path = '/api/v2/brews?limit=500'
             while True:
                 body = client.get(path)
                 count += len(body['data'])
                 if not body['next_cursor']:
-                    break
+                    return count
                 path = '/api/v2/brews?limit=500&cursor=' + body['next_cursor']
-        wall = time.perf_counter() - wall
-        report('GET /api/v2/brews?limit=500 (cursor walk)', client, count,
-               walks, wall)
-    finally:
-        emu.stop()
+
+        timed_walks('GET /api/v2/brews?limit=500 (cursor walk)', client,
+                    '/api/v2/brews?limit=500', walks, walk)
 
 
 def bench_1900(scale, walks):
-    started = time.time()
-    emu = harness.Emulator('1900', data='scale:%d' % scale)
-    emu.start(timeout=120)
-    try:
-        print('Coffee 1900, scale:%d: seeded in %.2f s, ready in %.2f s'
-              % (scale, seeded_seconds(emu), time.time() - started))
+    with started('1900', scale) as emu:
         auth = base64.b64encode(b'coffee:espresso').decode('ascii')
         client = Client(emu.port, {'Authorization': 'Basic ' + auth})
-        client.get('/api/v1/log?per_page=100')  # warm up
-        client.times = []
-        wall = time.perf_counter()
-        for _ in range(walks):
+
+        def walk():
             count = 0
             page = 1
             while True:
                 body = client.get('/api/v1/log?per_page=100&page=%d' % page)
                 count += len(body['items'])
                 if page * body['per_page'] >= body['total']:
-                    break
+                    return count
                 page += 1
-        wall = time.perf_counter() - wall
-        report('GET /api/v1/log?per_page=100 (page walk)', client, count,
-               walks, wall)
-    finally:
-        emu.stop()
+
+        timed_walks('GET /api/v1/log?per_page=100 (page walk)', client,
+                    '/api/v1/log?per_page=100', walks, walk)
 
 
 def main(argv=None):
