@@ -34,10 +34,10 @@ notifications and chat arrive and the long polling logs no error.
 import argparse
 import datetime
 import http.cookiejar
-import importlib.util
 import json
 import os
 import re
+import runpy
 import shutil
 import signal
 import subprocess
@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 import traceback
+import types
 import urllib.request
 
 from selenium import webdriver
@@ -57,19 +58,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _load_emulator_harness():
-    """emulator/harness.py (standard library only): its ports and HTTP."""
-    spec = importlib.util.spec_from_file_location(
-        'coffee_emulator_harness_for_browser',
-        os.path.join(ROOT, 'emulator', 'harness.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _load_emulator_harness()
+#: emulator/harness.py (standard library only): its ports and HTTP
+harness = types.SimpleNamespace(**runpy.run_path(
+    os.path.join(ROOT, 'emulator', 'harness.py')))
 VAR = os.environ.get('COFFEE_VAR') or os.path.join(ROOT, '.var')
 # Debian's browser and driver, named explicitly: without these paths
 # Selenium Manager would try to download a driver (and there is no network
