@@ -7,14 +7,13 @@ Kept out of a conftest.py on purpose: pytest-odoo imports the test modules as
 """
 
 import contextlib
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from ..emulator.harness import EmulatorProcess
+from ..emulator.harness import EmulatorProcess, free_port
 
 USERNAME = 'coffee'
 PASSWORD = 'espresso'
@@ -43,10 +42,7 @@ def emulator_fixture(protocol):
 
 def refused_url():
     """A loopback URL where nothing listens (the port was just freed)."""
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    return 'http://127.0.0.1:%d' % port
+    return 'http://127.0.0.1:%d' % free_port()
 
 
 def set_faults(emulator, kinds, rate=1.0, seed=1, **extra):
