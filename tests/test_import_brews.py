@@ -6,7 +6,6 @@ from unittest import mock
 
 import pytz
 
-
 from ..protocol import client_class
 from .common import CoffeeEmulatorCase
 

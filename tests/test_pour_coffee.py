@@ -8,7 +8,6 @@ import time
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 
-
 from ..protocol import signature_header
 from .common import CoffeeEmulatorCase
 
