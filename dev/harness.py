@@ -109,7 +109,7 @@ log_level='warn', options=None, keep=False, nodes=1)``
 """
 import glob
 import hashlib
-import importlib
+import importlib.util
 import json
 import operator
 import os
@@ -155,7 +155,6 @@ def table_name(model):
 
 
 def _load_emulator_harness():
-    import importlib.util  # pylint: disable=redefined-outer-name
     spec = importlib.util.spec_from_file_location(
         'coffee_emulator_harness_for_dev',
         os.path.join(ROOT, 'emulator', 'harness.py'))
