@@ -40,6 +40,16 @@ def emulator_fixture(protocol):
     return pytest.fixture(scope='module')(started_emulator)
 
 
+def client_fixture(client_class):
+    """A pytest fixture: a ``client_class`` client of the module's
+    ``emulator`` fixture, closed after the test."""
+    def client(emulator):
+        with client_class(emulator.url, USERNAME, PASSWORD,
+                          timeout=(5, 15)) as coffee:
+            yield coffee
+    return pytest.fixture(client)
+
+
 def refused_url():
     """A loopback URL where nothing listens (the port was just freed)."""
     return 'http://127.0.0.1:%d' % free_port()

@@ -34,6 +34,7 @@ from .protocol_common import (
     USERNAME,
     WRONG_PASSWORD,
     advance_clock,
+    client_fixture,
     emulator_fixture,
     html_server,
     refused_url,
@@ -64,11 +65,7 @@ def fresh_machine(request):
     clear_token_cache()
 
 
-@pytest.fixture
-def client(emulator):
-    with Coffee2900Client(emulator.url, USERNAME, PASSWORD,
-                          timeout=(5, 15)) as coffee:
-        yield coffee
+client = client_fixture(Coffee2900Client)
 
 
 # -- identity -----------------------------------------------------------------
