@@ -41,8 +41,6 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import harness  # noqa: E402 pylint: disable=wrong-import-position
 
 BENCH_ADDONS = os.path.join(harness.ROOT, 'dev', 'bench_addons')
-MODELS = harness.MODELS
-KINDS = harness.KINDS
 # the naive run is slow (a job per record): it imports the beverages and
 # the consumers, then this many brews, whose time is scaled to all brews
 PER_RECORD_BREWS = 1000
@@ -162,7 +160,7 @@ def load_run(odoo, source_id, keys, name):
     counts = {}
     product_map = {}  # product.product of the source -> of the target
     partner_map = {}
-    for model_name in MODELS:
+    for model_name in harness.MODELS:
         info = odoo.call(model_name, 'fields_get', [], {
             'attributes': ['type']})
         columns = [k for k in keys[model_name] if k in info]
@@ -194,7 +192,7 @@ def load_run(odoo, source_id, keys, name):
                                     % (model_name, errors[:3]))
         counts[model_name] = len(answer['ids'])
         if model_name != 'coffee.brew':
-            mapping = product_map if model_name == MODELS[0] else \
+            mapping = product_map if model_name == harness.MODELS[0] else \
                 partner_map
             by_ref = {}
             for backend_id in (source_id, target_id):
@@ -296,7 +294,7 @@ class Bench(object):
                     'source_backend': backend or odoo.create_backend(
                         protocol, emu.url, name='floor source'),
                     'name': 'floor %s' % protocol,
-                    'models': MODELS, 'kinds': KINDS[protocol],
+                    'models': harness.MODELS, 'kinds': harness.KINDS[protocol],
                     'emulator': emu.url})
                 res['orm_floor_s'] = floor['seconds']
                 info['orm_floor_records'] = floor['counts']
@@ -320,10 +318,10 @@ class Bench(object):
                 # of them, whose time alone is scaled to all the brews)
                 deps_s = timed_import(
                     odoo, 'bench_import_per_record', naive, timeout,
-                    kwargs={'model_names': list(MODELS[:2])})
+                    kwargs={'model_names': list(harness.MODELS[:2])})
                 brews_s = timed_import(
                     odoo, 'bench_import_per_record', naive, timeout,
-                    kwargs={'model_names': [MODELS[2]],
+                    kwargs={'model_names': [harness.MODELS[2]],
                             'brew_limit': limit})
                 done = odoo.bound_counts(naive)
                 info['job_per_record_records'] = done
@@ -512,7 +510,7 @@ def main(argv=None):
     args.parts = [x.strip() for x in args.parts.split(',') if x]
     args.protocols = [x.strip() for x in args.protocols.split(',') if x]
     for protocol in args.protocols:
-        if protocol not in KINDS:
+        if protocol not in harness.KINDS:
             p.error('unknown protocol %s' % protocol)
     return Bench(args).run()
 

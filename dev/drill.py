@@ -136,13 +136,8 @@ HOSTILE_SAYS = {
 }
 PASSWORD = 'espresso'
 
-KINDS = dict((protocol, harness.model_kinds(protocol))
-             for protocol in harness.KINDS)
 WAITING = "state in ('pending', 'enqueued', 'started')"
 SEED = 8
-
-
-table_name = harness.table_name
 
 
 def one_line(column):
@@ -196,7 +191,7 @@ class Drill(object):
         """{kind: (lost, extra, duplicates)} against the machine's ids."""
         exclude = exclude or {}
         out = collections.OrderedDict()
-        for model, kind in KINDS[version]:
+        for model, kind in harness.model_kinds(version):
             machine = set(str(i) for i in emu.snapshot(kind)['ids'])
             machine -= set(str(i) for i in exclude.get(kind, ()))
             bound = self.bindings(model, backend_id, active_only=True)
@@ -209,8 +204,8 @@ class Drill(object):
         """Bindings of one machine id twice, Odoo records bound twice, and
         partners/products created since ``since`` that no binding holds."""
         total = 0
-        for model, __ in KINDS[version]:
-            table = table_name(model)
+        for model, __ in harness.model_kinds(version):
+            table = harness.table_name(model)
             rows = self.odoo.sql(
                 'select count(*) - count(distinct coffee_id) from %s '
                 'where backend_id = %d' % (table, backend_id))
@@ -417,7 +412,7 @@ class Drill(object):
                            counters['requests'].values())
             res = collections.OrderedDict([
                 ('records', sum(len(emu.snapshot(k)['ids'])
-                                for __, k in KINDS[version])),
+                                for __, k in harness.model_kinds(version))),
                 ('lost', sum(d[0] for d in diff.values())),
                 ('extra', sum(d[1] for d in diff.values())),
                 ('duplicates', self.duplicates(version, backend_id, since)),
@@ -707,7 +702,7 @@ class Drill(object):
             deliveries = emu.sim('GET', 'deliveries')['items']
             res = collections.OrderedDict([
                 ('records', sum(len(emu.snapshot(k)['ids'])
-                                for __, k in KINDS['2900'])),
+                                for __, k in harness.model_kinds('2900'))),
                 ('duplicates', self.duplicates('2900', backend_id, since)),
                 ('deadlocks_failed', deadlocks),
                 ('failed_jobs', len(failed)),
@@ -1017,7 +1012,7 @@ class Drill(object):
             explained = 0
             by_kind = {}
             intact = {}
-            for model, kind in KINDS[version]:
+            for model, kind in harness.model_kinds(version):
                 bad = [str(i) for i in served.get(kind, [])]
                 bound = set(self.bindings(model, backend_id))
                 items = emu.snapshot(kind, full=True)['items']
@@ -1049,7 +1044,7 @@ class Drill(object):
             # or named by a checkpoint (a good brew of a damaged consumer)
             diff = self.compare(version, emu, backend_id, exclude=served)
             not_named_lost = 0
-            for model, kind in KINDS[version]:
+            for model, kind in harness.model_kinds(version):
                 machine = set(intact[kind]) - set(
                     str(i) for i in served.get(kind, []))
                 bound = set(self.bindings(model, backend_id))
