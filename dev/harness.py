@@ -3,9 +3,10 @@ an Odoo server with prefork workers and the queue_job runner.
 
 Standard library only; runs on any python3 >= 3.7 and never imports Odoo
 (code that needs Odoo's ORM runs in a subprocess of the stack's Python,
-see ``OdooServer.script``). Used by ``bin/bench`` and ``bin/drill``; the
-one place of what they share: the model table, the counting of records,
-the ports and HTTP (the latter from ``emulator/harness.py``)::
+see ``OdooServer.script``). Used by ``bin/bench`` (``--fleet`` too),
+``bin/drill`` and ``bin/bench-emulator``; the one place of what they share:
+the model table, the counting of records, the ports and HTTP (the latter
+from ``emulator/harness.py``)::
 
     import harness                      # dev/ on sys.path, or importlib
 
