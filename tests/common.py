@@ -146,9 +146,10 @@ class CoffeeTestCase(SavepointComponentCase):
 
         Each try runs in a savepoint, where the runner has a transaction:
         a job that fails is rolled back and stored failed with its
-        traceback; a postponed one (``RetryableJobError``, a concurrency
-        error of PostgreSQL) keeps its work, as the runner commits it; a
-        ``NothingToDoJob`` ends done with its message. With
+        traceback; a ``RetryableJobError`` postpones it and keeps its work,
+        as the runner commits it; a concurrency error of PostgreSQL rolls
+        it back and postpones it; a ``NothingToDoJob`` ends it done with
+        its message. With
         ``raise_error``, the exception of a postponed or failed job is
         raised after the job is stored, as it reaches the runner.
         """
