@@ -3,6 +3,8 @@
 """A machine that does not answer becomes unreachable, costs a probe per
 scheduled import, and comes back with its checkpoint completed; the jobs
 of one machine run one at a time."""
+import contextlib
+
 import odoo
 from odoo import api
 from odoo.tools import mute_logger
@@ -184,22 +186,30 @@ class TestFairShare(CoffeeEmulatorCase):
         self.backend.action_test_connection()
         self.other.action_test_connection()
 
-    def test_a_busy_machine_job_waits_without_a_try(self):
+    @contextlib.contextmanager
+    def locked_elsewhere(self, lock):
+        """Advisory lock ``lock`` held by another transaction meanwhile."""
         registry = odoo.registry(self.env.cr.dbname)
         with registry.cursor() as other_cr:
             other_env = api.Environment(other_cr, odoo.SUPERUSER_ID, {})
-            self.assertTrue(pg_try_advisory_lock(
-                other_env, 'connector_coffee.machine.%d' % self.backend.id))
+            self.assertTrue(pg_try_advisory_lock(other_env, lock))
+            yield
+            other_cr.rollback()
+
+    def assert_waits_without_a_try(self, record, message):
+        with self.assertRaisesRegex(RetryableJobError, message):
+            self.run_job(record, raise_error=True)
+        self.assertEqual(Job.load(self.env, record.uuid).retry, 0)
+
+    def test_a_busy_machine_job_waits_without_a_try(self):
+        with self.locked_elsewhere(
+                'connector_coffee.machine.%d' % self.backend.id):
             self.backend.import_beverages()
             self.other.import_beverages()
             busy, free = self.queued_jobs()
-            with self.assertRaisesRegex(RetryableJobError,
-                                        'working for another job'):
-                self.run_job(busy, raise_error=True)
-            self.assertEqual(Job.load(self.env, busy.uuid).retry, 0)
+            self.assert_waits_without_a_try(busy, 'working for another job')
             # a job of another machine runs meanwhile
             self.assertIn('last page', self.run_job(free).result)
-            other_cr.rollback()
         # the machine's job runs once the other one is done
         job = self.run_job(busy)
         self.assertIn('last page', job.result)
@@ -214,21 +224,13 @@ class TestFairShare(CoffeeEmulatorCase):
         self.assertTrue(self.backend.machine_slow)
         self.assertFalse(self.other.machine_slow)
         self.sim('POST', 'config', {'delay_ms': 0})
-        registry = odoo.registry(self.env.cr.dbname)
-        with registry.cursor() as other_cr:
-            # another slow machine's job works
-            other_env = api.Environment(other_cr, odoo.SUPERUSER_ID, {})
-            self.assertTrue(pg_try_advisory_lock(
-                other_env, 'connector_coffee.slow_machines'))
+        # another slow machine's job works
+        with self.locked_elsewhere('connector_coffee.slow_machines'):
             self.backend.import_brews()
             self.other.import_brews()
             slow, healthy = self.queued_jobs()
-            with self.assertRaisesRegex(RetryableJobError,
-                                        'another slow machine'):
-                self.run_job(slow, raise_error=True)
-            self.assertEqual(Job.load(self.env, slow.uuid).retry, 0)
+            self.assert_waits_without_a_try(slow, 'another slow machine')
             self.assertIn('last page', self.run_job(healthy).result)
-            other_cr.rollback()
         # fast again (well within its usual time-out): not slow any more
         self.backend.write({'timeout': 30})
         self.assertIn('last page', self.run_job(slow).result)
