@@ -28,7 +28,6 @@ processes, see dev/harness.py).
 """
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -421,7 +420,8 @@ class Bench(object):
                             channels='root:2,root.coffee:2',
                             rate_limit_2900=args.rate_limit,
                             quick=args.quick, targets=dict(
-                                (k, '%s %s' % v) for k, v in TARGETS.items()))
+                                (k, harness.target_text(v))
+                                for k, v in TARGETS.items()))
         protocols = list(self.results)
         lines = ['', 'bin/bench: %d brews (%d for the scale ratio), %d '
                  'workers, channels root:2,root.coffee:2' % (
@@ -436,7 +436,8 @@ class Bench(object):
                 if value is not None and key in TARGETS and \
                         not harness.meets(value, TARGETS[key]):
                     missed.append('%s %s' % (p, key))
-            target = '%s %s' % TARGETS[key] if key in TARGETS else ''
+            target = harness.target_text(TARGETS[key]) \
+                if key in TARGETS else ''
             rows.append((key, cells, target, ''))
         lines += harness.figure_table(protocols, rows)
         for p in protocols:
@@ -451,11 +452,7 @@ class Bench(object):
                         r['job_per_record_measured_s']))
         lines += ['', 'targets missed: %s' % (', '.join(missed) or 'none'),
                   'total run time: %.0f s' % self.meta['total_s']]
-        print('\n'.join(lines))
-        if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(doc, f, indent=2, sort_keys=True)
-            print('JSON: %s' % args.json)
+        harness.print_report(lines, doc, args.json)
         return 0
 
 

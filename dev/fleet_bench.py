@@ -467,7 +467,8 @@ class FleetBench(object):
             'delta': DELTA, 'quick': args.quick,
             'outage_cycles': OUTAGE_CYCLES, 'outage_wait_s': args.outage_wait,
             'total_s': round(self.total_s, 1),
-            'targets': dict((k, '%s %s' % v) for k, v in TARGETS.items()),
+            'targets': dict((k, harness.target_text(v))
+                            for k, v in TARGETS.items()),
         }
         checks = self._checks(figures)
         lines = ['', 'bin/bench --fleet: N = %d and %d machines, %d workers, '
@@ -519,21 +520,16 @@ class FleetBench(object):
         missed = [k for k, (__, met) in checks.items() if met is False]
         lines += ['', 'targets missed: %s' % (', '.join(missed) or 'none'),
                   'total run time: %.0f s' % self.total_s]
-        print('\n'.join(lines))
-        if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(doc, f, indent=2, sort_keys=True)
-            print('JSON: %s' % args.json)
+        harness.print_report(lines, doc, args.json)
         return 0
 
     @staticmethod
     def _checks(figures):
         checks = {}
-        for key, (op, bound) in TARGETS.items():
+        for key, target in TARGETS.items():
             value = figures[key]
-            met = None if value is None else harness.meets(value,
-                                                           (op, bound))
-            checks[key] = ('%s %s' % (op, bound), met)
+            met = None if value is None else harness.meets(value, target)
+            checks[key] = (harness.target_text(target), met)
         offline = figures['machines_offline']
         checks['outage_checkpoints'] = (
             '== machines_offline (%s)' % offline,

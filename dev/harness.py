@@ -39,9 +39,12 @@ API (everything else is private and may change):
 ``protocol_module(name)``
     A plain Python module of the addon's ``protocol/`` (``signature``).
 
-``meets(value, target)``, ``figure_table(columns, rows, ...)``
+``meets(value, target)``, ``target_text(target)``, ``figure_table(columns,
+rows, ...)``, ``print_report(lines, doc, json_path=None)``
     Whether a figure meets its target (``(op, bound)``: ``<=``, ``>=``,
-    ``<``, ``==``); the lines of a table of figures, one row per figure.
+    ``<``, ``==``) and the target as text; the lines of a table of
+    figures, one row per figure; a report printed, its figures written as
+    JSON.
 
 ``template_db(stack)`` -> (name, filestore directory)
     The addon installed without demo data, built once per clone, code and
@@ -884,6 +887,21 @@ def figure_table(columns, rows, figure_width=27, cell='%12s'):
             figure_width, figure, ''.join(cell % text for text in cells),
             target, verdict)).rstrip())
     return lines
+
+
+def target_text(target):
+    """``('<=', 1.4)`` -> ``'<= 1.4'``."""
+    return '%s %s' % target
+
+
+def print_report(lines, doc, json_path=None):
+    """Print the lines of a report; write ``doc`` as JSON to ``json_path``
+    when one is given."""
+    print('\n'.join(lines))
+    if json_path:
+        with open(json_path, 'w') as f:
+            json.dump(doc, f, indent=2, sort_keys=True)
+        print('JSON: %s' % json_path)
 
 
 def log(message):
