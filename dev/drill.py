@@ -9,7 +9,8 @@ talking to them over HTTP (JSON-RPC, webhook deliveries, ``/_sim``).
 
 Sections (each prints a table row; ``--json PATH`` writes every figure).
 The two ``faults`` imports run at the same time, and the other sections
-run while they do (one Odoo, channel ``root.coffee:2``): a busy server.
+run while they do (one Odoo, channel ``root.coffee:2``): a busy server;
+the two ``bad_input`` imports run at the same time too.
 
 ``faults``
     Per protocol: a full import of ``scale:N`` while the emulator fails
@@ -1161,6 +1162,38 @@ class Drill(object):
         log('  %s%s: %s' % (section, ' ' + label if label else '', text))
 
 
+class BothVersions(object):
+    """``function(version)`` of each version at once, each in a thread of
+    its own; ``join(drill, section)`` waits for them, prints their rows and
+    returns their results by version."""
+
+    VERSIONS = ('1900', '2900')
+
+    def __init__(self, function):
+        self.out = {}
+        self.threads = [threading.Thread(target=self._run,
+                                         args=(function, version))
+                        for version in self.VERSIONS]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self, function, version):
+        try:
+            self.out[version] = function(version)
+        except Exception as exc:  # pylint: disable=broad-except
+            self.out[version] = {'error': repr(exc)}
+            raise
+
+    def join(self, drill, section):
+        for thread in self.threads:
+            thread.join()
+        results = collections.OrderedDict()
+        for version in self.VERSIONS:
+            results[version] = self.out.get(version)
+            drill.print_row(section, results[version] or {}, version)
+        return results
+
+
 def print_table(results, seconds, out=sys.stdout):
     rows = []
     for section, fields in Drill.FIELDS.items():
@@ -1209,38 +1242,21 @@ def main(argv=None):
             odoo.start()
             drill = Drill(odoo, args.quick)
             drill.results = results
-            threads = []
-            out = {}
+            faults = None
             if 'faults' in only:
                 # both machines at once, as two machines of one company;
                 # the other sections run meanwhile: the fault chains
                 # mostly wait for their retries
                 results['faults'] = collections.OrderedDict()
-
-                def run_faults(version):
-                    try:
-                        out[version] = drill.faults(version)
-                    except Exception as exc:  # pylint: disable=broad-except
-                        out[version] = {'error': repr(exc)}
-                        raise
-
-                threads = [threading.Thread(target=run_faults, args=(v,))
-                           for v in ('1900', '2900')]
-                for th in threads:
-                    th.start()
+                faults = BothVersions(drill.faults)
             if only & {'concurrency', 'webhooks'}:
                 drill.concurrency_and_webhooks()
             if 'bad_input' in only:
-                results['bad_input'] = collections.OrderedDict()
-                for version in ('1900', '2900'):
-                    res = drill.bad_input(version)
-                    results['bad_input'][version] = res
-                    drill.print_row('bad_input', res, version)
-            for th in threads:
-                th.join()
-            for version in ('1900', '2900') if threads else ():
-                results['faults'][version] = out.get(version)
-                drill.print_row('faults', out.get(version) or {}, version)
+                # both machines at once: the section measures no time
+                results['bad_input'] = BothVersions(drill.bad_input).join(
+                    drill, 'bad_input')
+            if faults is not None:
+                results['faults'].update(faults.join(drill, 'faults'))
             if 'hostile' in only:
                 # after the others: their figures stay those of before
                 results['hostile'] = drill.hostile()
