@@ -37,14 +37,15 @@ import http.cookiejar
 import json
 import os
 import re
+import runpy
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import types
 import urllib.request
 
 from selenium import webdriver
@@ -57,6 +58,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: emulator/harness.py (standard library only): its ports and HTTP
+harness = types.SimpleNamespace(**runpy.run_path(
+    os.path.join(ROOT, 'emulator', 'harness.py')))
 VAR = os.environ.get('COFFEE_VAR') or os.path.join(ROOT, '.var')
 # Debian's browser and driver, named explicitly: without these paths
 # Selenium Manager would try to download a driver (and there is no network
@@ -125,39 +129,6 @@ class OdooRPC(object):
                           {'channels': channels, 'last': 0})
 
 
-def free_port(following=0):
-    """A port nobody listens on, and the ``following`` ports after it too
-    (bin/up --port N: nginx on N, Odoo's workers on N+1, long polling on
-    N+2)."""
-    for _ in range(200):
-        with socket.socket() as sock:
-            sock.bind(('127.0.0.1', 0))
-            port = sock.getsockname()[1]
-        if port_range_free(port + 1, following):
-            return port
-    raise RuntimeError('no free port')
-
-
-def port_range_free(first, count):
-    for port in range(first, first + count):
-        if port >= 65536:
-            return False
-        with socket.socket() as sock:
-            try:
-                sock.bind(('127.0.0.1', port))
-            except OSError:
-                return False
-    return True
-
-
-def http_ok(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except (OSError, ValueError):
-        return False
-
-
 class OwnOdoo(object):
     """bin/up on free ports with a fresh database and emulator state."""
 
@@ -165,8 +136,10 @@ class OwnOdoo(object):
         self.out = out
         self.keep = keep
         self.db = os.path.basename(out)
-        self.port = free_port(following=2)
-        self.ports = (free_port(), free_port())
+        # bin/up --port N: nginx on N, Odoo's workers on N+1, long
+        # polling on N+2
+        self.port = harness.free_port_range(3)
+        self.ports = (harness.free_port(), harness.free_port())
         self.state = tempfile.mkdtemp(prefix='emulators-', dir=out)
         self.url = 'http://127.0.0.1:%d' % self.port
         self.process = None
@@ -189,7 +162,7 @@ class OwnOdoo(object):
             if self.process.poll() is not None:
                 raise StepFailed('bin/up stopped (status %s); see %s/up.log'
                                  % (self.process.returncode, self.out))
-            if http_ok(self.url + '/web/login'):
+            if harness.http_ok(self.url + '/web/login'):
                 return
             time.sleep(1)
         raise StepFailed('Odoo did not answer within %ds; see %s/up.log'

@@ -1,5 +1,6 @@
 """bin/bench: the speed of a full import, side by side with what a person
-would do instead (see bin/bench --help and issue 8).
+would do instead, against the targets the connector must meet (``TARGETS``,
+the last column of the table; see bin/bench --help).
 
 One database, one Odoo server (prefork workers, queue_job's runner), per
 protocol an emulator with ``scale:N`` data. The same machine rows go in
@@ -27,7 +28,6 @@ processes, see dev/harness.py).
 """
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -40,11 +40,6 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import harness  # noqa: E402 pylint: disable=wrong-import-position
 
 BENCH_ADDONS = os.path.join(harness.ROOT, 'dev', 'bench_addons')
-MODELS = ('coffee.product.product', 'coffee.res.partner', 'coffee.brew')
-KINDS = {  # the machine's name of each model's records in /_sim/snapshot
-    '1900': ('drinks', 'cards', 'log'),
-    '2900': ('beverages', 'consumers', 'brews'),
-}
 # the naive run is slow (a job per record): it imports the beverages and
 # the consumers, then this many brews, whose time is scaled to all brews
 PER_RECORD_BREWS = 1000
@@ -129,23 +124,6 @@ result = {'seconds': elapsed, 'counts': counts, 'keys': keys,
 
 # -- helpers ----------------------------------------------------------------
 
-def machine_counts(emu, protocol):
-    """Records of each model on the machine (live ones)."""
-    counts = {}
-    for model_name, kind in zip(MODELS, KINDS[protocol]):
-        snap = emu.snapshot(kind, full=True)
-        counts[model_name] = len([r for r in snap['items']
-                                  if not r.get('deleted')])
-    return counts
-
-
-def bound_counts(odoo, backend_id):
-    return dict((model_name, odoo.call(model_name, 'search_count', [[
-        ('backend_id', '=', backend_id)]], {'context': {
-            'active_test': False}}))
-        for model_name in MODELS)
-
-
 def timed_import(odoo, method, backend_id, timeout, kwargs=None):
     """Call ``method`` on the backend, wait for every job: seconds."""
     started = time.time()
@@ -181,7 +159,7 @@ def load_run(odoo, source_id, keys, name):
     counts = {}
     product_map = {}  # product.product of the source -> of the target
     partner_map = {}
-    for model_name in MODELS:
+    for model_name in harness.MODELS:
         info = odoo.call(model_name, 'fields_get', [], {
             'attributes': ['type']})
         columns = [k for k in keys[model_name] if k in info]
@@ -213,7 +191,7 @@ def load_run(odoo, source_id, keys, name):
                                     % (model_name, errors[:3]))
         counts[model_name] = len(answer['ids'])
         if model_name != 'coffee.brew':
-            mapping = product_map if model_name == MODELS[0] else \
+            mapping = product_map if model_name == harness.MODELS[0] else \
                 partner_map
             by_ref = {}
             for backend_id in (source_id, target_id):
@@ -294,7 +272,7 @@ class Bench(object):
         timeout = args.timeout
         with harness.Emulator(protocol, data='scale:%d' % args.brews,
                               rate_limit=args.rate_limit) as emu:
-            machine = machine_counts(emu, protocol)
+            machine = emu.record_counts()
             info['machine_records'] = machine
             log('%s: scale:%d on %s: %s' % (protocol, args.brews, emu.url,
                                             machine))
@@ -305,7 +283,7 @@ class Bench(object):
                 with self.profiler('%s-ours' % protocol):
                     res['ours_s'] = timed_import(odoo, 'import_all', backend,
                                                  timeout)
-                info['ours_records'] = bound_counts(odoo, backend)
+                info['ours_records'] = odoo.bound_counts(backend)
                 info['ours_failed_jobs'] = odoo.job_counts().get('failed', 0)
                 log('%s: ours %.1f s %s' % (protocol, res['ours_s'],
                                             info['ours_records']))
@@ -315,7 +293,7 @@ class Bench(object):
                     'source_backend': backend or odoo.create_backend(
                         protocol, emu.url, name='floor source'),
                     'name': 'floor %s' % protocol,
-                    'models': MODELS, 'kinds': KINDS[protocol],
+                    'models': harness.MODELS, 'kinds': harness.KINDS[protocol],
                     'emulator': emu.url})
                 res['orm_floor_s'] = floor['seconds']
                 info['orm_floor_records'] = floor['counts']
@@ -339,12 +317,12 @@ class Bench(object):
                 # of them, whose time alone is scaled to all the brews)
                 deps_s = timed_import(
                     odoo, 'bench_import_per_record', naive, timeout,
-                    kwargs={'model_names': list(MODELS[:2])})
+                    kwargs={'model_names': list(harness.MODELS[:2])})
                 brews_s = timed_import(
                     odoo, 'bench_import_per_record', naive, timeout,
-                    kwargs={'model_names': [MODELS[2]],
+                    kwargs={'model_names': [harness.MODELS[2]],
                             'brew_limit': limit})
-                done = bound_counts(odoo, naive)
+                done = odoo.bound_counts(naive)
                 info['job_per_record_records'] = done
                 info['job_per_record_measured_s'] = round(
                     deps_s + brews_s, 3)
@@ -372,7 +350,7 @@ class Bench(object):
                     res['worker_peak_rss_mb'] = sampler.stop()
                 info['worker_peak_rss_total_mb'] = round(
                     sampler.peak_total_mb, 1)
-                info['ours_big_records'] = bound_counts(odoo, big)
+                info['ours_big_records'] = odoo.bound_counts(big)
                 log('%s: ours on scale:%d %.1f s %s, worker peak %.0f MB' % (
                     protocol, args.big_brews, info['ours_big_s'],
                     info['ours_big_records'], res['worker_peak_rss_mb']))
@@ -442,31 +420,26 @@ class Bench(object):
                             channels='root:2,root.coffee:2',
                             rate_limit_2900=args.rate_limit,
                             quick=args.quick, targets=dict(
-                                (k, '%s %s' % v) for k, v in TARGETS.items()))
+                                (k, harness.target_text(v))
+                                for k, v in TARGETS.items()))
         protocols = list(self.results)
         lines = ['', 'bin/bench: %d brews (%d for the scale ratio), %d '
                  'workers, channels root:2,root.coffee:2' % (
                      args.brews, args.big_brews, args.workers), '']
-        head = '%-27s' % 'figure' + ''.join('%12s' % p for p in protocols) \
-            + '   target'
-        lines += [head, '-' * len(head)]
+        rows = []
         missed = []
-        for key in KEYS:
+        for key in KEYS + ('ours_big_s',):
             cells = []
             for p in protocols:
                 value = self.results[p].get(key)
-                if value is None:
-                    cells.append('%12s' % '-')
-                    continue
-                cells.append('%12.2f' % value)
-                if key in TARGETS and not _meets(value, *TARGETS[key]):
+                cells.append('-' if value is None else '%.2f' % value)
+                if value is not None and key in TARGETS and \
+                        not harness.meets(value, TARGETS[key]):
                     missed.append('%s %s' % (p, key))
-            target = '%s %s' % TARGETS[key] if key in TARGETS else ''
-            lines.append('%-27s%s   %s' % (key, ''.join(cells), target))
-        lines.append('%-27s%s' % ('ours_big_s', ''.join(
-            '%12.2f' % self.results[p]['ours_big_s']
-            if 'ours_big_s' in self.results[p] else '%12s' % '-'
-            for p in protocols)))
+            target = harness.target_text(TARGETS[key]) \
+                if key in TARGETS else ''
+            rows.append((key, cells, target, ''))
+        lines += harness.figure_table(protocols, rows)
         for p in protocols:
             r = self.results[p]
             brews = r['machine_records']['coffee.brew']
@@ -479,28 +452,20 @@ class Bench(object):
                         r['job_per_record_measured_s']))
         lines += ['', 'targets missed: %s' % (', '.join(missed) or 'none'),
                   'total run time: %.0f s' % self.meta['total_s']]
-        print('\n'.join(lines))
-        if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(doc, f, indent=2, sort_keys=True)
-            print('JSON: %s' % args.json)
+        harness.print_report(lines, doc, args.json)
         return 0
-
-
-def _meets(value, op, bound):
-    return {'<=': value <= bound, '>=': value >= bound,
-            '<': value < bound}[op]
 
 
 def main(argv=None):
     if '--fleet' in (sys.argv[1:] if argv is None else argv):
-        # issue 15: the fleet bench is a script of its own
+        # the fleet bench is a script of its own (dev/fleet_bench.py)
         import fleet_bench  # pylint: disable=import-outside-toplevel
         return fleet_bench.main(argv)
     p = argparse.ArgumentParser(
         prog='bin/bench',
         description='Speed of a full import against load(), one job per '
-                    'record and the ORM floor (issue 8); prints a table.')
+                    'record and the ORM floor; prints a table of the '
+                    'figures and their targets.')
     p.add_argument('--json', metavar='PATH', help='write the figures here')
     p.add_argument('--quick', action='store_true',
                    help='smoke test: %d brews, %d for the scale ratio'
@@ -542,7 +507,7 @@ def main(argv=None):
     args.parts = [x.strip() for x in args.parts.split(',') if x]
     args.protocols = [x.strip() for x in args.protocols.split(',') if x]
     for protocol in args.protocols:
-        if protocol not in KINDS:
+        if protocol not in harness.KINDS:
             p.error('unknown protocol %s' % protocol)
     return Bench(args).run()
 

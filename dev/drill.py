@@ -1,4 +1,4 @@
-"""bin/drill: reliability drill of the connector (issue 8), one run.
+"""bin/drill: reliability drill of the connector, one run.
 
 Real parts only: a PostgreSQL database with the addon, Odoo with prefork
 workers, the job runner and a cron worker (the requeue of dead jobs runs as
@@ -9,7 +9,8 @@ talking to them over HTTP (JSON-RPC, webhook deliveries, ``/_sim``).
 
 Sections (each prints a table row; ``--json PATH`` writes every figure).
 The two ``faults`` imports run at the same time, and the other sections
-run while they do (one Odoo, channel ``root.coffee:2``): a busy server.
+run while they do (one Odoo, channel ``root.coffee:2``): a busy server;
+the two ``bad_input`` imports run at the same time too.
 
 ``faults``
     Per protocol: a full import of ``scale:N`` while the emulator fails
@@ -60,8 +61,6 @@ Standard library only (python3 >= 3.7), via dev/harness.py.
 """
 import argparse
 import collections
-import hashlib
-import hmac
 import json
 import os
 import random
@@ -77,7 +76,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  pylint: disable=wrong-import-position
 
 log = harness.log
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_OPENER = harness.OPENER
+signature = harness.protocol_module('signature')
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -137,20 +137,8 @@ HOSTILE_SAYS = {
 }
 PASSWORD = 'espresso'
 
-KINDS = {
-    '1900': (('coffee.product.product', 'drinks'),
-             ('coffee.res.partner', 'cards'),
-             ('coffee.brew', 'log')),
-    '2900': (('coffee.product.product', 'beverages'),
-             ('coffee.res.partner', 'consumers'),
-             ('coffee.brew', 'brews')),
-}
 WAITING = "state in ('pending', 'enqueued', 'started')"
 SEED = 8
-
-
-def table_name(model):
-    return model.replace('.', '_')
 
 
 def one_line(column):
@@ -198,18 +186,13 @@ class Drill(object):
                                   'limit 1' % (WAITING, self.jobs_of(name))))
 
     def bindings(self, model, backend_id, active_only=False):
-        """The machine ids bound; ``active_only``: without the bindings
-        archived because the machine deleted their record."""
-        return [r[0] for r in self.odoo.sql(
-            'select coffee_id from %s where backend_id = %d%s'
-            % (table_name(model), backend_id,
-               ' and active' if active_only else ''))]
+        return self.odoo.bindings(model, backend_id, active_only)
 
     def compare(self, version, emu, backend_id, exclude=None):
         """{kind: (lost, extra, duplicates)} against the machine's ids."""
         exclude = exclude or {}
         out = collections.OrderedDict()
-        for model, kind in KINDS[version]:
+        for model, kind in harness.model_kinds(version):
             machine = set(str(i) for i in emu.snapshot(kind)['ids'])
             machine -= set(str(i) for i in exclude.get(kind, ()))
             bound = self.bindings(model, backend_id, active_only=True)
@@ -222,8 +205,8 @@ class Drill(object):
         """Bindings of one machine id twice, Odoo records bound twice, and
         partners/products created since ``since`` that no binding holds."""
         total = 0
-        for model, __ in KINDS[version]:
-            table = table_name(model)
+        for model, __ in harness.model_kinds(version):
+            table = harness.table_name(model)
             rows = self.odoo.sql(
                 'select count(*) - count(distinct coffee_id) from %s '
                 'where backend_id = %d' % (table, backend_id))
@@ -430,7 +413,7 @@ class Drill(object):
                            counters['requests'].values())
             res = collections.OrderedDict([
                 ('records', sum(len(emu.snapshot(k)['ids'])
-                                for __, k in KINDS[version])),
+                                for __, k in harness.model_kinds(version))),
                 ('lost', sum(d[0] for d in diff.values())),
                 ('extra', sum(d[1] for d in diff.values())),
                 ('duplicates', self.duplicates(version, backend_id, since)),
@@ -490,13 +473,6 @@ class Drill(object):
             "result = env['coffee.backend'].browse(args['id'])"
             "._coffee_secret('webhook_secret')", {'id': backend_id})
 
-    @staticmethod
-    def signature(secret, t, body):
-        """The X-Coffee-Signature header (protocol/signature.py)."""
-        return 't=%d,v1=%s' % (t, hmac.new(
-            secret.encode('utf-8'), str(t).encode('ascii') + b'.' + body,
-            hashlib.sha256).hexdigest())
-
     def post(self, backend_id, body, header):
         """POST one delivery; (status, JSON answer or None, ms)."""
         req = urllib.request.Request(
@@ -504,7 +480,7 @@ class Drill(object):
             data=body, method='POST', headers={
                 'Content-Type': 'application/json',
                 'X-Coffee-Event': json.loads(body.decode())['type'],
-                'X-Coffee-Signature': header})
+                signature.SIGNATURE_HEADER: header})
         begin = time.time()
         try:
             with _OPENER.open(req, timeout=60) as resp:
@@ -520,7 +496,8 @@ class Drill(object):
         return status, answer, ms
 
     def deliver(self, backend_id, body, secret, t):
-        return self.post(backend_id, body, self.signature(secret, t, body))
+        return self.post(backend_id, body,
+                         signature.signature_header(secret, t, body))
 
     @staticmethod
     def event(event_id, event_type, object_id):
@@ -587,7 +564,8 @@ class Drill(object):
                     i, (__, __, body, signed, key, age) = queue.popleft()
                 except IndexError:
                     return
-                header = self.signature(key, int(time.time()) + age, signed)
+                header = signature.signature_header(
+                    key, int(time.time()) + age, signed)
                 answers[i] = self.post(backend_id, body, header)
 
         threads = [threading.Thread(target=sender) for __ in range(4)]
@@ -725,7 +703,7 @@ class Drill(object):
             deliveries = emu.sim('GET', 'deliveries')['items']
             res = collections.OrderedDict([
                 ('records', sum(len(emu.snapshot(k)['ids'])
-                                for __, k in KINDS['2900'])),
+                                for __, k in harness.model_kinds('2900'))),
                 ('duplicates', self.duplicates('2900', backend_id, since)),
                 ('deadlocks_failed', deadlocks),
                 ('failed_jobs', len(failed)),
@@ -869,11 +847,8 @@ class Drill(object):
         self.odoo.sql(
             "update queue_job set state = 'done', result = 'cancelled by "
             "the drill' where state = 'pending' and %s" % hostile_jobs)
-        try:
-            with _OPENER.open(self.odoo.url + '/web/login', timeout=30) as r:
-                answering = r.status == 200
-        except OSError:
-            answering = False
+        answering = harness.http_ok(self.odoo.url + '/web/login',
+                                    timeout=30)
         return collections.OrderedDict([
             ('stuck_jobs', stuck),
             ('channel_blocked_s', round(watch['blocked_s'], 1)),
@@ -1038,7 +1013,7 @@ class Drill(object):
             explained = 0
             by_kind = {}
             intact = {}
-            for model, kind in KINDS[version]:
+            for model, kind in harness.model_kinds(version):
                 bad = [str(i) for i in served.get(kind, [])]
                 bound = set(self.bindings(model, backend_id))
                 items = emu.snapshot(kind, full=True)['items']
@@ -1070,7 +1045,7 @@ class Drill(object):
             # or named by a checkpoint (a good brew of a damaged consumer)
             diff = self.compare(version, emu, backend_id, exclude=served)
             not_named_lost = 0
-            for model, kind in KINDS[version]:
+            for model, kind in harness.model_kinds(version):
                 machine = set(intact[kind]) - set(
                     str(i) for i in served.get(kind, []))
                 bound = set(self.bindings(model, backend_id))
@@ -1115,27 +1090,27 @@ class Drill(object):
     def _same(self, backend_id, kind, ext, rec):
         """Compare what the binding holds with the intact record."""
         if kind in ('log', 'brews'):
-            row = self.odoo.sql(
+            row = self._bound_row(
                 "select coalesce(price::text, ''), coffee_updated_at from "
-                "coffee_brew where backend_id = %d and coffee_id = %s"
-                % (backend_id, q(ext)))
+                "coffee_brew where backend_id = %d and coffee_id = %s",
+                backend_id, ext)
             if not row:
                 return False
-            price, stamp = row[0]
+            price, stamp = row
             want = (rec['price_cents'] / 100.0 if kind == 'log'
                     else float(rec['price']['amount']))
             want_stamp = rec['ts'] if kind == 'log' else rec['updated_at']
             return abs(float(price or 0) - want) < 0.005 and \
                 stamp == want_stamp
         if kind in ('cards', 'consumers'):
-            row = self.odoo.sql(
+            row = self._bound_row(
                 "select p.name, coalesce(b.coffee_updated_at, '') from "
                 "coffee_res_partner b join res_partner p on p.id = b.odoo_id"
-                " where b.backend_id = %d and b.coffee_id = %s"
-                % (backend_id, q(ext)))
+                " where b.backend_id = %d and b.coffee_id = %s",
+                backend_id, ext)
             if not row:
                 return False
-            name, stamp = row[0]
+            name, stamp = row
             want = rec['holder'] if kind == 'cards' else rec['name']
             company = rec.get('company') or rec.get('company_name')
             want_stamp = rec['modified'] if kind == 'cards' \
@@ -1143,15 +1118,21 @@ class Drill(object):
             return stamp == want_stamp and (
                 name == (want or '').strip() or name == company
                 or name.endswith(ext))
-        row = self.odoo.sql(
+        row = self._bound_row(
             "select coalesce(b.coffee_updated_at, '') from "
             "coffee_product_product b where b.backend_id = %d and "
-            "b.coffee_id = %s" % (backend_id, q(ext)))
+            "b.coffee_id = %s", backend_id, ext)
         if not row:
             return False
         want_stamp = rec['modified'] if kind == 'drinks' \
             else rec['updated_at']
-        return row[0][0] == want_stamp
+        return row[0] == want_stamp
+
+    def _bound_row(self, query, backend_id, ext):
+        """The first row of ``query`` (``%d``: the backend, ``%s``: the
+        machine id), or None."""
+        rows = self.odoo.sql(query % (backend_id, q(ext)))
+        return rows[0] if rows else None
 
     # -- output ----------------------------------------------------------------
 
@@ -1179,6 +1160,38 @@ class Drill(object):
         fields = self.FIELDS[section]
         text = ', '.join('%s %s' % (f, res.get(f)) for f in fields)
         log('  %s%s: %s' % (section, ' ' + label if label else '', text))
+
+
+class BothVersions(object):
+    """``function(version)`` of each version at once, each in a thread of
+    its own; ``join(drill, section)`` waits for them, prints their rows and
+    returns their results by version."""
+
+    VERSIONS = ('1900', '2900')
+
+    def __init__(self, function):
+        self.out = {}
+        self.threads = [threading.Thread(target=self._run,
+                                         args=(function, version))
+                        for version in self.VERSIONS]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self, function, version):
+        try:
+            self.out[version] = function(version)
+        except Exception as exc:  # pylint: disable=broad-except
+            self.out[version] = {'error': repr(exc)}
+            raise
+
+    def join(self, drill, section):
+        for thread in self.threads:
+            thread.join()
+        results = collections.OrderedDict()
+        for version in self.VERSIONS:
+            results[version] = self.out.get(version)
+            drill.print_row(section, results[version] or {}, version)
+        return results
 
 
 def print_table(results, seconds, out=sys.stdout):
@@ -1229,38 +1242,21 @@ def main(argv=None):
             odoo.start()
             drill = Drill(odoo, args.quick)
             drill.results = results
-            threads = []
-            out = {}
+            faults = None
             if 'faults' in only:
                 # both machines at once, as two machines of one company;
                 # the other sections run meanwhile: the fault chains
                 # mostly wait for their retries
                 results['faults'] = collections.OrderedDict()
-
-                def run_faults(version):
-                    try:
-                        out[version] = drill.faults(version)
-                    except Exception as exc:  # pylint: disable=broad-except
-                        out[version] = {'error': repr(exc)}
-                        raise
-
-                threads = [threading.Thread(target=run_faults, args=(v,))
-                           for v in ('1900', '2900')]
-                for th in threads:
-                    th.start()
+                faults = BothVersions(drill.faults)
             if only & {'concurrency', 'webhooks'}:
                 drill.concurrency_and_webhooks()
             if 'bad_input' in only:
-                results['bad_input'] = collections.OrderedDict()
-                for version in ('1900', '2900'):
-                    res = drill.bad_input(version)
-                    results['bad_input'][version] = res
-                    drill.print_row('bad_input', res, version)
-            for th in threads:
-                th.join()
-            for version in ('1900', '2900') if threads else ():
-                results['faults'][version] = out.get(version)
-                drill.print_row('faults', out.get(version) or {}, version)
+                # both machines at once: the section measures no time
+                results['bad_input'] = BothVersions(drill.bad_input).join(
+                    drill, 'bad_input')
+            if faults is not None:
+                results['faults'].update(faults.join(drill, 'faults'))
             if 'hostile' in only:
                 # after the others: their figures stay those of before
                 results['hostile'] = drill.hostile()

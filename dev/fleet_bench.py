@@ -41,19 +41,13 @@ import json
 import math
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import harness  # noqa: E402 pylint: disable=wrong-import-position
 
-EMULATOR = os.path.join(harness.ROOT, 'bin', 'emulator')
 CRON_XMLID = 'connector_coffee.ir_cron_coffee_import_all'
 DELTA = {'brews': 5, 'consumers': 1}
 OFFLINE_SHARE = 0.1
@@ -91,93 +85,6 @@ CREATE TRIGGER bench_job_try AFTER UPDATE ON queue_job FOR EACH ROW
           AND NEW.retry > OLD.retry)
     EXECUTE PROCEDURE bench_job_try();
 """
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class FleetEmulator(object):
-    """``bin/emulator --fleet N``, driven through its control API."""
-
-    def __init__(self, count, seed=15):
-        self.count = count
-        self.seed = seed
-        self.dir = tempfile.mkdtemp(prefix='coffee-fleet-')
-        self.manifest = os.path.join(self.dir, 'machines.json')
-        self.log_path = os.path.join(self.dir, 'fleet.log')
-        self.port = None
-        self.proc = None
-
-    @staticmethod
-    def _free_range(count):
-        """A port P with P .. P+count free on 127.0.0.1."""
-        for __ in range(50):
-            base = harness.free_port()
-            if base + count > 65000:
-                continue
-            socks = []
-            try:
-                for port in range(base, base + count + 1):
-                    if port in harness.RESERVED_PORTS:
-                        raise OSError('reserved')
-                    sock = socket.socket()
-                    socks.append(sock)
-                    sock.bind(('127.0.0.1', port))
-                return base
-            except OSError:
-                continue
-            finally:
-                for sock in socks:
-                    sock.close()
-        raise RuntimeError('no %d free consecutive ports' % (count + 1))
-
-    def start(self, timeout=120):
-        self.port = self._free_range(self.count)
-        with open(self.log_path, 'w') as out:
-            self.proc = subprocess.Popen(
-                [EMULATOR, '--fleet', str(self.count), '--seed',
-                 str(self.seed), '--offline', '0', '--flaky', '0',
-                 '--slow', '0', '--port', str(self.port), '--host',
-                 '127.0.0.1', '--manifest', self.manifest, '--state',
-                 os.path.join(self.dir, 'state')],
-                stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + timeout
-        while not os.path.exists(self.manifest):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError('the fleet emulator did not start, see %s'
-                                   % self.log_path)
-            time.sleep(0.2)
-        return self
-
-    def _call(self, method, path, payload=None, timeout=120):
-        data = json.dumps(payload).encode('utf-8') \
-            if payload is not None else None
-        req = urllib.request.Request(
-            'http://127.0.0.1:%d%s' % (self.port, path), data=data,
-            method=method, headers={'Content-Type': 'application/json'})
-        with _OPENER.open(req, timeout=timeout) as resp:
-            return json.loads(resp.read().decode('utf-8'))
-
-    def machines(self):
-        return self._call('GET', '/_fleet/machines')['machines']
-
-    def mode(self, indexes, mode):
-        return self._call('POST', '/_fleet/mode',
-                          {'indexes': list(indexes), 'mode': mode})
-
-    def delta(self, brews, consumers):
-        return self._call('POST', '/_fleet/delta',
-                          {'brews': brews, 'consumers': consumers})['machines']
-
-    def stop(self):
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _parse_utc(text):
@@ -221,8 +128,9 @@ class FleetBench(object):
         args = self.args
         self.stack = harness.Stack()
         log('fleet emulator: %d machines' % args.large)
-        self.fleet = FleetEmulator(args.large).start()
-        self.machines = self.fleet.machines()
+        self.fleet = harness.FleetProcess(args.large, seed=15).start(
+            timeout=120)
+        self.machines = [m.entry for m in self.fleet.machines()]
         # --quick saves a restart: two nodes from the start
         self.odoo = harness.OdooServer(
             self.stack, workers=args.workers, channels=args.channels,
@@ -559,15 +467,15 @@ class FleetBench(object):
             'delta': DELTA, 'quick': args.quick,
             'outage_cycles': OUTAGE_CYCLES, 'outage_wait_s': args.outage_wait,
             'total_s': round(self.total_s, 1),
-            'targets': dict((k, '%s %s' % v) for k, v in TARGETS.items()),
+            'targets': dict((k, harness.target_text(v))
+                            for k, v in TARGETS.items()),
         }
         checks = self._checks(figures)
         lines = ['', 'bin/bench --fleet: N = %d and %d machines, %d workers, '
                  'channels %s, delta %s per machine and cycle' % (
                      args.small, self.large, args.workers, args.channels,
                      json.dumps(DELTA)), '']
-        head = '%-24s%-34s%s' % ('figure', 'value', 'target')
-        lines += [head, '-' * 72]
+        rows = []
         for key in KEYS:
             value = figures[key]
             if isinstance(value, dict):
@@ -578,7 +486,9 @@ class FleetBench(object):
             target, met = checks.get(key, ('', None))
             verdict = '' if met is None else ('  met' if met else
                                               '  NOT MET')
-            lines.append('%-24s%-34s%s%s' % (key, text, target, verdict))
+            rows.append((key, [text], target, verdict))
+        lines += harness.figure_table(['value'], rows, figure_width=24,
+                                      cell='%-34s')
         outage = self.results['outage']
         lines += [
             '',
@@ -610,22 +520,16 @@ class FleetBench(object):
         missed = [k for k, (__, met) in checks.items() if met is False]
         lines += ['', 'targets missed: %s' % (', '.join(missed) or 'none'),
                   'total run time: %.0f s' % self.total_s]
-        print('\n'.join(lines))
-        if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(doc, f, indent=2, sort_keys=True)
-            print('JSON: %s' % args.json)
+        harness.print_report(lines, doc, args.json)
         return 0
 
     @staticmethod
     def _checks(figures):
         checks = {}
-        for key, (op, bound) in TARGETS.items():
+        for key, target in TARGETS.items():
             value = figures[key]
-            met = None if value is None else {
-                '<=': lambda: value <= bound,
-                '==': lambda: value == bound}[op]()
-            checks[key] = ('%s %s' % (op, bound), met)
+            met = None if value is None else harness.meets(value, target)
+            checks[key] = (harness.target_text(target), met)
         offline = figures['machines_offline']
         checks['outage_checkpoints'] = (
             '== machines_offline (%s)' % offline,

@@ -3,7 +3,10 @@ an Odoo server with prefork workers and the queue_job runner.
 
 Standard library only; runs on any python3 >= 3.7 and never imports Odoo
 (code that needs Odoo's ORM runs in a subprocess of the stack's Python,
-see ``OdooServer.script``). Used by ``bin/bench`` and ``bin/drill``::
+see ``OdooServer.script``). Used by ``bin/bench`` (``--fleet`` too),
+``bin/drill`` and ``bin/bench-emulator``; the one place of what they share:
+the model table, the counting of records, the ports and HTTP (the latter
+from ``emulator/harness.py``)::
 
     import harness                      # dev/ on sys.path, or importlib
 
@@ -21,6 +24,27 @@ see ``OdooServer.script``). Used by ``bin/bench`` and ``bin/drill``::
     # the emulator and removes its temporary state
 
 API (everything else is private and may change):
+
+``MODELS``, ``KINDS``, ``model_kinds(protocol)``, ``table_name(model)``
+    The bindings an import writes, in the order it writes them; the
+    machine's name of each one's records (``/_sim/snapshot?kind=``) per
+    protocol; [(model, kind)] of a protocol; a model's SQL table.
+
+``free_port()``, ``OPENER``, ``http_ok(url)``, ``FleetProcess``,
+``log(message)``
+    A free port of 127.0.0.1 (never one of ``RESERVED_PORTS``, a bin/up
+    demo's); urllib without proxies; ``bin/emulator --fleet N`` on free
+    ports; a timed line on stderr.
+
+``protocol_module(name)``
+    A plain Python module of the addon's ``protocol/`` (``signature``).
+
+``meets(value, target)``, ``target_text(target)``, ``figure_table(columns,
+rows, ...)``, ``print_report(lines, doc, json_path=None)``
+    Whether a figure meets its target (``(op, bound)``: ``<=``, ``>=``,
+    ``<``, ``==``) and the target as text; the lines of a table of
+    figures, one row per figure; a report printed, its figures written as
+    JSON.
 
 ``template_db(stack)`` -> (name, filestore directory)
     The addon installed without demo data, built once per clone, code and
@@ -42,7 +66,8 @@ rate_limit=None)``
     (``proc.pid``), ``sim(method, path, payload)`` (``/_sim``: faults,
     clock, snapshot...), ``log_path``. ``rate_limit`` sets the 2900's
     ``--rate-limit``. ``snapshot(kind, full=False)`` -> the ``/_sim``
-    snapshot answer.
+    snapshot answer; ``record_counts()`` -> {model: live records on the
+    machine}.
 
 ``OdooServer(stack, db=None, workers=4, channels='root:2,root.coffee:2',
 cron_threads=0, extra_addons_paths=(), modules=('connector_coffee',),
@@ -78,24 +103,29 @@ log_level='warn', options=None, keep=False, nodes=1)``
     ``worker_rss_mb()`` -> {pid: RSS in MB}; ``RssSampler(odoo)`` samples
     them in a thread (``start()``, ``stop()`` -> peak MB of one worker,
     ``peak_total_mb``).
-    ``sql(query)`` -> rows (psql on the database).
+    ``sql(query)`` -> rows (psql on the database);
+    ``bindings(model, backend_id, active_only=False)`` -> the machine ids
+    bound (archived bindings too unless ``active_only``);
+    ``bound_counts(backend_id)`` -> {model: bindings}.
     ``script(code, args=None, timeout=None)`` runs ``code`` in the stack's
     Python with ``env`` (superuser, this database), ``args`` (JSON) and
     ``result = ...``; commits; returns ``result`` (JSON).
 """
 import glob
 import hashlib
+import importlib.util
 import json
+import operator
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import types
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
@@ -110,14 +140,25 @@ TEMPLATE_PREFIX = 'coffee_tmpl_'
 #: tooling, tests and run state (a directory not named here counts)
 _NOT_INSTALLED = ('.git', '.var', '.ci', 'bin', 'browser', 'dev', 'emulator',
                   'readme', 'setup', 'tests', '__pycache__', 'node_modules')
-# a developer's bin/up demo may use these
-RESERVED_PORTS = (8069, 8072, 8190, 8290)
+#: the bindings an import writes, in its order
+MODELS = ('coffee.product.product', 'coffee.res.partner', 'coffee.brew')
+#: the machine's name of the records of each of MODELS (/_sim/snapshot)
+KINDS = {
+    '1900': ('drinks', 'cards', 'log'),
+    '2900': ('beverages', 'consumers', 'brews'),
+}
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+def model_kinds(protocol):
+    """[(model, the machine's kind of its records)] of ``protocol``."""
+    return list(zip(MODELS, KINDS[str(protocol)]))
+
+
+def table_name(model):
+    return model.replace('.', '_')
 
 
 def _load_emulator_harness():
-    import importlib.util
     spec = importlib.util.spec_from_file_location(
         'coffee_emulator_harness_for_dev',
         os.path.join(ROOT, 'emulator', 'harness.py'))
@@ -128,6 +169,24 @@ def _load_emulator_harness():
 
 _emulator_harness = _load_emulator_harness()
 EmulatorError = _emulator_harness.EmulatorError
+free_port = _emulator_harness.free_port
+RESERVED_PORTS = _emulator_harness.RESERVED_PORTS
+OPENER = _emulator_harness.OPENER
+http_ok = _emulator_harness.http_ok
+#: ``bin/emulator --fleet N`` (emulator/harness.py)
+FleetProcess = _emulator_harness.FleetProcess
+
+
+def protocol_module(name):
+    """A module of the addon's ``protocol/`` (``signature``, ``errors``:
+    plain Python), without the package's ``__init__``, which loads the
+    HTTP clients and ``requests``: the tools run on any python3."""
+    package = sys.modules.get('coffee_protocol_for_dev')
+    if package is None:
+        package = types.ModuleType('coffee_protocol_for_dev')
+        package.__path__ = [os.path.join(ROOT, 'protocol')]
+        sys.modules[package.__name__] = package
+    return importlib.import_module('%s.%s' % (package.__name__, name))
 
 
 def _psql_binary():
@@ -144,19 +203,6 @@ _PSQL = _psql_binary()
 _RUNJOB_LINE = re.compile(
     r'"GET /queue_job/runjob\?[^" ]*job_uuid=(?P<uuid>[0-9a-f-]+)[^"]*" '
     r'\d+ \d+ upstream=(?P<upstream>[^\n]+)$')
-
-
-def free_port():
-    """A free TCP port of 127.0.0.1 (never one of a bin/up demo)."""
-    while True:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.bind(('127.0.0.1', 0))
-            port = sock.getsockname()[1]
-        finally:
-            sock.close()
-        if port not in RESERVED_PORTS:
-            return port
 
 
 def _bash(script, capture=True):
@@ -228,13 +274,7 @@ class Emulator(_emulator_harness.EmulatorProcess):
 
     def start(self, timeout=120):
         # scale data is seeded before the server answers
-        for __ in range(5):
-            super(Emulator, self).start(timeout)
-            if self.port not in RESERVED_PORTS:
-                return self
-            self.stop(keep_state=True)
-            self.port = None
-        raise EmulatorError('no free port')
+        return super(Emulator, self).start(timeout)
 
     @property
     def pid(self):
@@ -243,6 +283,12 @@ class Emulator(_emulator_harness.EmulatorProcess):
     def snapshot(self, kind, full=False):
         return self.sim('GET', 'snapshot?kind=%s%s'
                         % (kind, '&full=1' if full else ''), timeout=300)
+
+    def record_counts(self):
+        """{model: records of the machine} (live ones)."""
+        return dict((model, len([r for r in self.snapshot(
+            kind, full=True)['items'] if not r.get('deleted')]))
+            for model, kind in model_kinds(self.protocol))
 
 
 _SCRIPT_BOOT = r'''
@@ -443,12 +489,8 @@ class OdooServer(object):
             if proc.poll() is not None:
                 raise OdooError('%s exited with %s, see %s'
                                 % (proc.args[0], proc.returncode, log_path))
-            try:
-                with _OPENER.open(url, timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
+            if _emulator_harness.http_ok(url):
+                return
             if time.time() > deadline:
                 raise OdooError('%s does not answer, see %s' % (url, log_path))
             time.sleep(0.3)
@@ -536,7 +578,7 @@ class OdooServer(object):
         req = urllib.request.Request(
             self.url + '/jsonrpc', data=body,
             headers={'Content-Type': 'application/json'})
-        with _OPENER.open(req, timeout=timeout) as resp:
+        with OPENER.open(req, timeout=timeout) as resp:
             answer = json.loads(resp.read().decode('utf-8'))
         if answer.get('error'):
             err = answer['error']
@@ -571,6 +613,21 @@ class OdooServer(object):
 
     def sql(self, query):
         return self.stack.psql(query, db=self.db)
+
+    def bindings(self, model, backend_id, active_only=False):
+        """The machine ids bound for ``backend_id``; ``active_only``:
+        without the bindings archived because the machine deleted their
+        record."""
+        return [r[0] for r in self.sql(
+            'select coffee_id from %s where backend_id = %d%s'
+            % (table_name(model), backend_id,
+               ' and active' if active_only else ''))]
+
+    def bound_counts(self, backend_id):
+        """{model: bindings of ``backend_id``} (archived ones too)."""
+        return dict((model, int(self.sql(
+            'select count(*) from %s where backend_id = %d'
+            % (table_name(model), backend_id))[0][0])) for model in MODELS)
 
     def job_counts(self, where=None):
         rows = self.sql('select state, count(*) from queue_job%s '
@@ -806,6 +863,45 @@ class RssSampler(object):
         if self._thread is not None:
             self._thread.join()
         return self.peak_mb
+
+
+_OPERATORS = {'<=': operator.le, '>=': operator.ge, '<': operator.lt,
+              '==': operator.eq}
+
+
+def meets(value, target):
+    """Whether ``value`` meets ``target``, an (operator, bound) pair."""
+    op, bound = target
+    return _OPERATORS[op](value, bound)
+
+
+def figure_table(columns, rows, figure_width=27, cell='%12s'):
+    """The lines of a table of figures: a head (``figure``, ``columns``,
+    ``target``), a rule, then one line per row of ``rows``: (figure, cell
+    texts, target text, verdict text)."""
+    head = '%-*s%s   target' % (figure_width, 'figure', ''.join(
+        cell % column for column in columns))
+    lines = [head, '-' * len(head)]
+    for figure, cells, target, verdict in rows:
+        lines.append(('%-*s%s   %s%s' % (
+            figure_width, figure, ''.join(cell % text for text in cells),
+            target, verdict)).rstrip())
+    return lines
+
+
+def target_text(target):
+    """``('<=', 1.4)`` -> ``'<= 1.4'``."""
+    return '%s %s' % target
+
+
+def print_report(lines, doc, json_path=None):
+    """Print the lines of a report; write ``doc`` as JSON to ``json_path``
+    when one is given."""
+    print('\n'.join(lines))
+    if json_path:
+        with open(json_path, 'w') as f:
+            json.dump(doc, f, indent=2, sort_keys=True)
+        print('JSON: %s' % json_path)
 
 
 def log(message):

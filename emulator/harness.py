@@ -14,6 +14,11 @@
 
 The server runs ``bin/emulator`` in a subprocess (it never runs inside the
 test process); its log goes to ``emulator.log`` in the state directory.
+
+Also the ports and HTTP of every tool of the repository that starts
+servers (dev/harness.py, browser/walkthrough.py load this file):
+``free_port()``, ``free_port_range(count)``, ``OPENER`` (urllib, never
+through a proxy), ``http_ok(url)``.
 """
 import json
 import os
@@ -30,7 +35,10 @@ import urllib.request
 HERE = os.path.dirname(os.path.realpath(__file__))
 LAUNCHER = os.path.normpath(os.path.join(HERE, '..', 'bin', 'emulator'))
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+#: every server started here is on loopback: never through a proxy
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+#: a developer's bin/up demo may use these
+RESERVED_PORTS = (8069, 8072, 8190, 8290)
 
 
 class EmulatorError(Exception):
@@ -43,12 +51,16 @@ class EmulatorError(Exception):
 
 
 def free_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-    finally:
-        sock.close()
+    """A free TCP port of 127.0.0.1 (never one of a bin/up demo)."""
+    while True:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        finally:
+            sock.close()
+        if port not in RESERVED_PORTS:
+            return port
 
 
 def _port_free(port):
@@ -78,6 +90,15 @@ def free_port_range(count, tries=50):
                         % (count, low, high))
 
 
+def http_ok(url, timeout=5):
+    """Whether ``url`` answers 200 (a server that is up)."""
+    try:
+        with OPENER.open(url, timeout=timeout) as resp:
+            return resp.status == 200
+    except (OSError, ValueError):
+        return False
+
+
 def _call(url, method, what, payload=None, timeout=30):
     """One JSON control call (/_sim or /_fleet); the parsed answer."""
     data = None
@@ -88,7 +109,7 @@ def _call(url, method, what, payload=None, timeout=30):
     req = urllib.request.Request(url, data=data, method=method.upper(),
                                  headers=headers)
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:
+        with OPENER.open(req, timeout=timeout) as resp:
             return json.loads(resp.read().decode('utf-8'))
     except urllib.error.HTTPError as exc:
         body = exc.read().decode('utf-8', 'replace')

@@ -14,13 +14,22 @@ the job functions of the addon (with their channels) are registered here,
 as queue_job does once the registry is loaded.
 """
 import inspect
+import traceback
+
+from psycopg2 import OperationalError
 
 import odoo
-from odoo import api
-from odoo.service.model import check_method_name, execute_cr
+from odoo import _, api
+from odoo.service.model import (
+    PG_CONCURRENCY_ERRORS_TO_RETRY,
+    check_method_name,
+    execute_cr,
+)
 from odoo.tests.common import get_db_name
 
 from odoo.addons.component.tests.common import SavepointComponentCase
+from odoo.addons.queue_job.controllers.main import PG_RETRY
+from odoo.addons.queue_job.exception import NothingToDoJob, RetryableJobError
 from odoo.addons.queue_job.job import Job
 
 from ..emulator.harness import EmulatorProcess
@@ -29,6 +38,8 @@ from ..emulator.harness import EmulatorProcess
 # a poured cup): perform_jobs would run them at once, before the machine
 # is done, and get their "checked again later"
 WAITING_JOB_METHODS = ('_follow_poured_cup',)
+#: a sync date no import writes (``mark_brews_untouched``)
+UNTOUCHED = '2000-01-01 00:00:00'
 
 
 class CoffeeTestCase(SavepointComponentCase):
@@ -82,6 +93,17 @@ class CoffeeTestCase(SavepointComponentCase):
         )
         return cls.backend_model.create(values)
 
+    def activate_lang(self, code):
+        """Language ``code`` active (loaded first if it is not)."""
+        langs = self.env['res.lang'].with_context(active_test=False)
+        lang = langs.search([('code', '=', code)])
+        if lang:
+            lang.active = True
+        else:
+            langs.load_lang(code)
+        # the list of installed languages is cached
+        langs.clear_caches()
+
     # -- users and RPC ------------------------------------------------------
 
     @classmethod
@@ -117,24 +139,80 @@ class CoffeeTestCase(SavepointComponentCase):
              ('method_name', 'not in', WAITING_JOB_METHODS)],
             order='date_created, id')
 
-    def perform_jobs(self, limit=500):
-        """Perform the pending jobs, and those they queue, in order.
+    def run_job(self, job_record, raise_error=False):
+        """Perform one job as ``/queue_job/runjob`` does, in the test's
+        transaction; returns the Job, stored ``done``, ``pending`` again
+        (postponed) or ``failed``.
 
-        Returns the results. An exception of a job propagates (a
-        RetryableJobError included), as it would reach the job runner.
+        Each try runs in a savepoint, where the runner has a transaction:
+        a job that fails is rolled back and stored failed with its
+        traceback; a ``RetryableJobError`` postpones it and keeps its work,
+        as the runner commits it; a concurrency error of PostgreSQL rolls
+        it back and postpones it; a ``NothingToDoJob`` ends it done with
+        its message. With
+        ``raise_error``, the exception of a postponed or failed job is
+        raised after the job is stored, as it reaches the runner.
+        """
+        job = Job.load(self.env, job_record.uuid)
+        job.set_enqueued()
+        job.set_started()
+        job.store()
+        error = None
+        cr = self.env.cr
+        cr.execute('SAVEPOINT coffee_test_job')
+        try:
+            job.perform()
+        except NothingToDoJob as err:
+            cr.execute('RELEASE SAVEPOINT coffee_test_job')
+            job.set_done(str(err) or _(
+                'Job interrupted and set to Done: nothing to do.'))
+        except RetryableJobError as err:
+            cr.execute('RELEASE SAVEPOINT coffee_test_job')
+            self._postpone(job, str(err), err.seconds)
+            error = err
+        except OperationalError as err:
+            if err.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                self._fail(job)
+            else:
+                cr.execute('ROLLBACK TO SAVEPOINT coffee_test_job')
+                self.env.clear()
+                self._postpone(job, str(err.pgerror), PG_RETRY)
+            error = err
+        except Exception as err:  # pylint: disable=broad-except
+            self._fail(job)
+            error = err
+        else:
+            cr.execute('RELEASE SAVEPOINT coffee_test_job')
+            job.set_done()
+        job.store()
+        if error is not None and raise_error:
+            raise error
+        return job
+
+    @staticmethod
+    def _postpone(job, message, seconds):
+        job.postpone(result=message, seconds=seconds)
+        job.set_pending(reset_retry=False)
+
+    def _fail(self, job):
+        """Roll the try back and write the job failed, as the runner does
+        in a transaction of its own."""
+        exc_info = traceback.format_exc()
+        self.env.cr.execute('ROLLBACK TO SAVEPOINT coffee_test_job')
+        self.env.clear()
+        job.set_failed(exc_info=exc_info)
+
+    def perform_jobs(self, limit=500):
+        """Perform the pending jobs, and those they queue, in order
+        (``run_job``). Returns their results. The exception of a job
+        postponed or failed is raised, once the job is stored.
         """
         results = []
         for __ in range(limit):
             pending = self.queued_jobs()[:1]
             if not pending:
                 return results
-            job = Job.load(self.env, pending.uuid)
-            job.set_started()
-            job.store()
-            result = job.perform()
-            job.set_done(result=result)
-            job.store()
-            results.append(result)
+            results.append(self.run_job(pending, raise_error=True).result)
         raise AssertionError('more than %d jobs: a job queues itself '
                              'forever?' % limit)
 
@@ -190,6 +268,20 @@ class CoffeeEmulatorCase(CoffeeTestCase):
     def machine_records(self, kind):
         """Every record of ``kind`` the machine has, as its API shows it."""
         return self.sim('GET', 'snapshot?kind=%s&full=1' % kind)['items']
+
+    def mark_brews_untouched(self):
+        """Every write of an importer sets ``sync_date``: mark the brews of
+        the backend old, for ``touched_brews`` to tell which one an import
+        wrote since."""
+        self.env.cr.execute(
+            'UPDATE coffee_brew SET sync_date = %s WHERE backend_id = %s',
+            (UNTOUCHED, self.backend.id))
+        self.env['coffee.brew'].invalidate_cache()
+
+    def touched_brews(self):
+        return self.env['coffee.brew'].search(
+            [('backend_id', '=', self.backend.id)]).filtered(
+                lambda b: b.sync_date != UNTOUCHED)
 
     def import_model(self, model_name, full=False):
         """Run a whole import of ``model_name`` as the job queue would."""

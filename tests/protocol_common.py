@@ -7,12 +7,13 @@ Kept out of a conftest.py on purpose: pytest-odoo imports the test modules as
 """
 
 import contextlib
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from ..emulator.harness import EmulatorProcess
+import pytest
+
+from ..emulator.harness import EmulatorProcess, free_port
 
 USERNAME = 'coffee'
 PASSWORD = 'espresso'
@@ -28,12 +29,30 @@ def start_emulator(protocol, **kwargs):
     return EmulatorProcess(protocol, **kwargs).start()
 
 
+def emulator_fixture(protocol):
+    """A pytest fixture of module scope: an emulator of ``protocol`` for
+    the module's tests, stopped after them (``emulator =
+    emulator_fixture('1900')``: the fixture takes the name it is given)."""
+    def started_emulator():
+        emu = start_emulator(protocol)
+        yield emu
+        emu.stop()
+    return pytest.fixture(scope='module')(started_emulator)
+
+
+def client_fixture(client_class):
+    """A pytest fixture: a ``client_class`` client of the module's
+    ``emulator`` fixture, closed after the test."""
+    def client(emulator):
+        with client_class(emulator.url, USERNAME, PASSWORD,
+                          timeout=(5, 15)) as coffee:
+            yield coffee
+    return pytest.fixture(client)
+
+
 def refused_url():
     """A loopback URL where nothing listens (the port was just freed)."""
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    return 'http://127.0.0.1:%d' % port
+    return 'http://127.0.0.1:%d' % free_port()
 
 
 def set_faults(emulator, kinds, rate=1.0, seed=1, **extra):

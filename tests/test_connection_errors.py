@@ -56,9 +56,8 @@ class ConnectionCases(object):
         backend = self.create_backend(
             self.coffee_version, self.emulator.url, password='s3cret-typo')
         backend.import_beverages()
-        job = Job.load(self.env, self.queued_jobs().uuid)
         with self.assertRaises(FailedJobError) as caught:
-            job.perform()
+            self.run_job(self.queued_jobs(), raise_error=True)
         self.assertRegex(str(caught.exception), '(?i)username or password')
         self.assertNotIn('s3cret-typo', str(caught.exception))
 
@@ -68,18 +67,18 @@ class ConnectionCases(object):
                  {'rate': 1.0, 'kinds': [self.overload_kind], 'seed': 5,
                   'paths': [self.list_path]})
         self.backend.import_beverages()
-        job = Job.load(self.env, self.queued_jobs().uuid)
-        with self.assertRaises(RetryableJobError) as caught:
-            job.perform()
+        record = self.queued_jobs()
+        with self.assertRaises(RetryableJobError):
+            self.run_job(record, raise_error=True)
         # after the machine's Retry-After, or as the job's retry pattern
         # says: later, never at once
-        job.postpone(seconds=caught.exception.seconds)
-        self.assertGreater(job.eta, datetime.datetime.now())
+        self.assertGreater(Job.load(self.env, record.uuid).eta,
+                           datetime.datetime.now())
         self.assertFalse(self.env['coffee.product.product'].search(
             [('backend_id', '=', self.backend.id)]))
         # the machine recovers: the same job, performed again, imports
         self.sim('POST', 'faults', {'rate': 0})
-        job.perform()
+        self.run_job(record, raise_error=True)
         self.assertEqual(
             len(self.env['coffee.product.product'].search(
                 [('backend_id', '=', self.backend.id)])),

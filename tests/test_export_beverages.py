@@ -4,7 +4,6 @@
 from unittest import mock
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
 
 from ..protocol import Coffee1900Client, Coffee2900Client
 from .common import CoffeeEmulatorCase
@@ -18,15 +17,6 @@ class ExportCase(object):
 
     def export_jobs(self, method='export_record'):
         return self.queued_jobs().filtered(lambda j: j.method_name == method)
-
-    def run_job(self, job_record):
-        """Perform one job as the runner would; its exception propagates."""
-        job = Job.load(self.env, job_record.uuid)
-        job.set_started()
-        result = job.perform()
-        job.set_done(result=result)
-        job.store()
-        return result
 
     def writes_sent(self):
         """Spy on the client method that writes a record: the bodies sent
@@ -143,15 +133,15 @@ class BeverageExportCases(ExportCase):
         self.sim('POST', 'faults', {'rate': 1.0, 'kinds': [self.overload],
                                     'seed': 1})
         with self.assertRaises(RetryableJobError):
-            self.run_job(job)
+            self.run_job(job, raise_error=True)
         self.assertEqual(self.machine_price(self.machine_espresso()), 1.20)
         self.sim('POST', 'faults', {'rate': 0})
         sent = self.writes_sent()
-        self.run_job(job)
+        self.run_job(job, raise_error=True)
         self.assertEqual(self.machine_price(self.machine_espresso()), 1.70)
         self.assertEqual(sent, [self.price_values(1.70)])
         # the same job once more: the machine already has the price
-        self.run_job(job)
+        self.run_job(job, raise_error=True)
         self.assertEqual(len(sent), 1)
         self.assertEqual(self.machine_price(self.machine_espresso()), 1.70)
 
@@ -262,14 +252,7 @@ class TestBeverageExport2900(BeverageExportCases, CoffeeEmulatorCase):
                         machine['updated_at'])
 
     def test_translations_are_sent_per_language(self):
-        langs = self.env['res.lang'].with_context(active_test=False)
-        french = langs.search([('code', '=', 'fr_FR')])
-        if french:
-            french.active = True
-        else:
-            langs.load_lang('fr_FR')
-        # the list of installed languages is cached
-        langs.clear_caches()
+        self.activate_lang('fr_FR')
         self.assertIn('fr_FR', self.env['res.lang'].search([]).mapped('code'))
         # the French name comes with the import
         self.env[MODEL].import_record(self.backend, 'bev_espresso',

@@ -120,7 +120,7 @@ class ConsumerExportCases(ExportCase):
         self.assertIsNone(self.machine_consumer('42'))
         self.assertTrue(self.machine_consumer('00042'))
         # done twice (a retried job): the machine says 404, that is fine
-        result = self.run_job(jobs)
+        result = self.run_job(jobs, raise_error=True).result
         self.assertIn('already gone', result)
 
     def test_import_of_a_deletion_deletes_nothing(self):

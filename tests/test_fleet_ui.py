@@ -12,8 +12,6 @@ from lxml import etree
 from odoo import fields
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.queue_job.job import Job
-
 from .common import CoffeeEmulatorCase, CoffeeTestCase
 from .test_security_secrets import migration_script
 
@@ -41,11 +39,7 @@ class TestLastSyncStored(CoffeeEmulatorCase):
             return type(work.component(usage='backend.adapter'))
 
     def perform_one(self):
-        job = Job.load(self.env, self.queued_jobs()[:1].uuid)
-        job.set_started()
-        job.store()
-        job.set_done(result=job.perform())
-        job.store()
+        self.run_job(self.queued_jobs()[:1], raise_error=True)
 
     def test_written_when_the_chain_ends_and_kept_without_jobs(self):
         # the brews' beverages and consumers first, in one page each: the

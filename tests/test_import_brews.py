@@ -6,13 +6,8 @@ from unittest import mock
 
 import pytz
 
-from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
-
 from ..protocol import client_class
 from .common import CoffeeEmulatorCase
-
-SENTINEL = '2000-01-01 00:00:00'
 
 
 def _utc(text, time_format, hours):
@@ -45,16 +40,6 @@ class BrewImportCases(object):
         with self.backend.work_on('coffee.brew') as work:
             return type(work.component(usage='batch.importer'))
 
-    def mark_untouched(self):
-        """Every write of the importer sets sync_date: mark them old."""
-        self.env.cr.execute(
-            'UPDATE coffee_brew SET sync_date = %s WHERE backend_id = %s',
-            (SENTINEL, self.backend.id))
-        self.env['coffee.brew'].invalidate_cache()
-
-    def touched(self):
-        return self.brews().filtered(lambda b: b.sync_date != SENTINEL)
-
     def client(self):
         return client_class(self.coffee_version)(
             self.emulator.url, 'coffee', 'espresso')
@@ -63,6 +48,17 @@ class BrewImportCases(object):
         return self.env['connector.checkpoint'].search([
             ('backend_id', '=', 'coffee.backend,%d' % self.backend.id),
         ]).mapped('message')
+
+    def assert_all_like_the_machine(self):
+        """Every brew of the machine bound, each like it; (the machine's
+        brews, the bindings by machine id)."""
+        machine = self.machine_brews()
+        by_id = self.brew_by_id()
+        self.assertEqual(sorted(by_id),
+                         sorted(self.brew_id(r) for r in machine))
+        for record in machine:
+            self.assert_like_the_machine(record, by_id[self.brew_id(record)])
+        return machine, by_id
 
     def assert_like_the_machine(self, record, brew):
         self.assertEqual(brew.state, self.expected_state(record))
@@ -85,12 +81,7 @@ class BrewImportCases(object):
         self.assertFalse(self.env['coffee.product.product'].search([]))
         self.assertFalse(self.env['coffee.res.partner'].search([]))
         self.import_model('coffee.brew')
-        machine = self.machine_brews()
-        by_id = self.brew_by_id()
-        self.assertEqual(sorted(by_id),
-                         sorted(self.brew_id(r) for r in machine))
-        for record in machine:
-            self.assert_like_the_machine(record, by_id[self.brew_id(record)])
+        machine, by_id = self.assert_all_like_the_machine()
         anonymous = [r for r in machine if self.consumer_of(r) is None]
         self.assertTrue(anonymous)
         for record in anonymous:
@@ -145,15 +136,8 @@ class BrewImportCases(object):
                 pending = self.queued_jobs()[:1]
                 if not pending:
                     break
-                job = Job.load(self.env, pending.uuid)
-                try:
-                    with self.env.cr.savepoint():
-                        result = job.perform()
-                except RetryableJobError:
-                    retries += 1  # pending again, as the runner leaves it
-                    continue
-                job.set_done(result=result)
-                job.store()
+                if self.run_job(pending).state == 'pending':
+                    retries += 1  # postponed, as the runner leaves it
         self.sim('POST', 'faults', {'rate': 0})
         faults = sum(self.sim('GET', 'counters')['faults'].values())
         self.assertGreater(faults, retries)
@@ -164,16 +148,16 @@ class BrewImportCases(object):
     def test_reimport_changes_nothing(self):
         self.import_model('coffee.brew')
         count = len(self.brews())
-        self.mark_untouched()
+        self.mark_brews_untouched()
         self.import_model('coffee.brew')
         self.import_model('coffee.brew', full=True)
         self.assertEqual(len(self.brews()), count)
-        self.assertFalse(self.touched())
+        self.assertFalse(self.touched_brews())
 
     def test_delta_takes_new_brews_and_completes_running_ones(self):
         self.import_model('coffee.brew')
         before = set(self.brew_by_id())
-        self.mark_untouched()
+        self.mark_brews_untouched()
         done = self.sim('POST', 'activity', {'brews': 7, 'seed': 3})
         self.assertEqual(done['done'], {'brews': 7})
         self.sim('POST', 'brew-seconds', {'seconds': 30})
@@ -186,7 +170,7 @@ class BrewImportCases(object):
         self.assertEqual(len(new), 8)
         self.assertIn(poured, new)
         # only the new ones were written
-        self.assertEqual(set(self.touched().mapped('coffee_id')), new)
+        self.assertEqual(set(self.touched_brews().mapped('coffee_id')), new)
         running = by_id[poured]
         self.assertEqual(running.state, 'running')
         self.assertFalse(running.date_end)
@@ -196,9 +180,9 @@ class BrewImportCases(object):
 
         # the cup completes on the machine
         self.sim('POST', 'clock', {'advance': 31})
-        self.mark_untouched()
+        self.mark_brews_untouched()
         self.import_model('coffee.brew')
-        self.assertEqual(self.touched().mapped('coffee_id'), [poured])
+        self.assertEqual(self.touched_brews().mapped('coffee_id'), [poured])
         record = [r for r in self.machine_brews()
                   if self.brew_id(r) == poured][0]
         running.invalidate_cache()
@@ -247,12 +231,7 @@ class BrewImportCases(object):
                             if b.partner_id))
         self.sim('POST', 'faults', {'malformed': 0})
         self.import_model('coffee.brew', full=True)
-        machine = self.machine_brews()
-        by_id = self.brew_by_id()
-        self.assertEqual(sorted(by_id),
-                         sorted(self.brew_id(r) for r in machine))
-        for record in machine:
-            self.assert_like_the_machine(record, by_id[self.brew_id(record)])
+        self.assert_all_like_the_machine()
 
 
 class TestBrewImport1900(BrewImportCases, CoffeeEmulatorCase):

@@ -10,7 +10,6 @@ from odoo.addons.queue_job.exception import FailedJobError
 from ..protocol import Coffee1900Client
 from .common import CoffeeEmulatorCase
 
-SENTINEL = '2000-01-01 00:00:00'
 FILENAME = 'coffee1900-C19-000123-log.csv'
 
 
@@ -67,16 +66,6 @@ class TestLogFileImport(CoffeeEmulatorCase):
         """The file's lines, header first, without line ends."""
         return self.log_csv.rstrip('\n').split('\n')
 
-    def mark_untouched(self):
-        self.env.cr.execute(
-            'UPDATE coffee_brew SET sync_date = %s WHERE backend_id = %s',
-            (SENTINEL, self.backend.id))
-        self.env['coffee.brew'].invalidate_cache()
-
-    def touched(self):
-        return [b for b in self.brew_by_id().values()
-                if b.sync_date != SENTINEL]
-
     # -- tests ---------------------------------------------------------------
 
     def test_good_file_imports_like_the_log(self):
@@ -106,16 +95,16 @@ class TestLogFileImport(CoffeeEmulatorCase):
         self.assertEqual(gone.consumer_ref, '3002')
         self.assertFalse(gone.partner_id)
         # the same file again changes nothing
-        self.mark_untouched()
+        self.mark_brews_untouched()
         self.upload(self.log_csv)
-        self.assertFalse(self.touched())
+        self.assertFalse(self.touched_brews())
 
     def test_same_brews_as_the_api(self):
         """A file then the API: the API finds every brew up to date."""
         self.upload(self.log_csv)
-        self.mark_untouched()
+        self.mark_brews_untouched()
         self.import_model('coffee.brew')
-        self.assertFalse(self.touched())
+        self.assertFalse(self.touched_brews())
 
     def test_damaged_file(self):
         lines = self.lines()
@@ -159,11 +148,11 @@ class TestLogFileImport(CoffeeEmulatorCase):
                          entries[3].split(';')[4])
 
         # again: no new checkpoint, nothing written
-        self.mark_untouched()
+        self.mark_brews_untouched()
         results = self.upload(content, 'stick.csv')
         self.assertIn('60 lines imported, 4 bad lines', results[0])
         self.assertEqual(sorted(self.checkpoint_messages()), messages)
-        self.assertFalse(self.touched())
+        self.assertFalse(self.touched_brews())
 
         # the good file fills the holes
         self.upload(self.log_csv)
@@ -211,13 +200,13 @@ class TestLogFileImport(CoffeeEmulatorCase):
             '%s for consumer 00042, 2026-06-12 ' % jane.product_id.name),
             jane.name)
         self.import_model('coffee.res.partner', full=True)
-        self.mark_untouched()
+        self.mark_brews_untouched()
         self.upload(self.log_csv)
         jane.invalidate_cache()
         self.assertEqual(jane.partner_id.name, 'Jane Doe')
         # only the brews of cards now known were written; the removed
         # card's stay as they were
-        touched = self.touched()
+        touched = self.touched_brews()
         self.assertIn(jane, touched)
         self.assertTrue(all(b.partner_id for b in touched))
         self.assertNotIn(self.brew_by_id()['100213'], touched)

@@ -12,7 +12,6 @@ import odoo
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
 
 from ..protocol import Coffee1900Client
 from .common import CoffeeEmulatorCase
@@ -166,13 +165,8 @@ class TestIntegrityPour1900(IntegrityCase):
         self.sim('DELETE', 'counters')
         pour_job = self.queued_jobs()
         self.assertEqual(pour_job.method_name, '_pour_on_machine')
-        job = Job.load(self.env, pour_job.uuid)
-        job.set_started()
-        job.store()
         with mute_logger('odoo.sql_db'):
-            result = job.perform()
-        job.set_done(result=result)
-        job.store()
+            result = self.run_job(pour_job, raise_error=True).result
         self.assertEqual(self.sim('GET', 'counters')['brews_poured'], 1)
         self.assertIn('cup %s' % cup, result)
         bind_jobs = self.queued_jobs()

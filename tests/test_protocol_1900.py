@@ -35,6 +35,8 @@ from .protocol_common import (
     USERNAME,
     WRONG_PASSWORD,
     advance_clock,
+    client_fixture,
+    emulator_fixture,
     html_server,
     refused_url,
     request_count,
@@ -51,18 +53,8 @@ TS_FORMAT = '%Y-%m-%d %H:%M:%S'
 KEYS = {'drinks': 'drink_no', 'cards': 'card_no', 'log': 'log_no'}
 
 
-@pytest.fixture(scope='module')
-def emulator():
-    emu = start_emulator('1900')
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture(scope='module')
-def emulator_2900():
-    emu = start_emulator('2900')
-    yield emu
-    emu.stop()
+emulator = emulator_fixture('1900')
+emulator_2900 = emulator_fixture('2900')
 
 
 @pytest.fixture(autouse=True)
@@ -73,11 +65,7 @@ def fresh_machine(request):
     yield
 
 
-@pytest.fixture
-def client(emulator):
-    with Coffee1900Client(emulator.url, USERNAME, PASSWORD,
-                          timeout=(5, 15)) as coffee:
-        yield coffee
+client = client_fixture(Coffee1900Client)
 
 
 # -- identity -----------------------------------------------------------------

@@ -34,6 +34,8 @@ from .protocol_common import (
     USERNAME,
     WRONG_PASSWORD,
     advance_clock,
+    client_fixture,
+    emulator_fixture,
     html_server,
     refused_url,
     request_count,
@@ -42,7 +44,6 @@ from .protocol_common import (
     set_faults,
     set_machine_state,
     snapshot_ids,
-    start_emulator,
     stub_server,
 )
 
@@ -50,18 +51,8 @@ TOKEN_PATH = '/api/v2/auth/token'
 MACHINE_PATH = '/api/v2/machine'
 
 
-@pytest.fixture(scope='module')
-def emulator():
-    emu = start_emulator('2900')
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture(scope='module')
-def emulator_1900():
-    emu = start_emulator('1900')
-    yield emu
-    emu.stop()
+emulator = emulator_fixture('2900')
+emulator_1900 = emulator_fixture('1900')
 
 
 @pytest.fixture(autouse=True)
@@ -74,11 +65,7 @@ def fresh_machine(request):
     clear_token_cache()
 
 
-@pytest.fixture
-def client(emulator):
-    with Coffee2900Client(emulator.url, USERNAME, PASSWORD,
-                          timeout=(5, 15)) as coffee:
-        yield coffee
+client = client_fixture(Coffee2900Client)
 
 
 # -- identity -----------------------------------------------------------------

@@ -3,7 +3,7 @@
 """A machine that does not answer becomes unreachable, costs a probe per
 scheduled import, and comes back with its checkpoint completed; the jobs
 of one machine run one at a time."""
-import traceback
+import contextlib
 
 import odoo
 from odoo import api
@@ -22,24 +22,6 @@ from .common import CoffeeEmulatorCase
 class TestReachability(CoffeeEmulatorCase):
 
     coffee_version = '2900'
-
-    def run_job(self, record):
-        """Perform the job of ``record`` as /queue_job/runjob does: done,
-        postponed (a RetryableJobError) or failed. Returns the Job."""
-        job = Job.load(self.env, record.uuid)
-        job.set_started()
-        job.store()
-        try:
-            result = job.perform()
-        except RetryableJobError as err:
-            job.postpone(result=str(err), seconds=err.seconds)
-            job.set_pending(reset_retry=False)
-        except Exception:
-            job.set_failed(exc_info=traceback.format_exc())
-        else:
-            job.set_done(result=result)
-        job.store()
-        return job
 
     def jobs_of(self, backend, **domain):
         terms = [('coffee_backend_id', '=', backend.id)] + [
@@ -205,31 +187,33 @@ class TestFairShare(CoffeeEmulatorCase):
         self.backend.action_test_connection()
         self.other.action_test_connection()
 
-    def test_a_busy_machine_job_waits_without_a_try(self):
+    @contextlib.contextmanager
+    def locked_elsewhere(self, lock):
+        """Advisory lock ``lock`` held by another transaction meanwhile."""
         registry = odoo.registry(self.env.cr.dbname)
         with registry.cursor() as other_cr:
             other_env = api.Environment(other_cr, odoo.SUPERUSER_ID, {})
-            self.assertTrue(pg_try_advisory_lock(
-                other_env, 'connector_coffee.machine.%d' % self.backend.id))
+            self.assertTrue(pg_try_advisory_lock(other_env, lock))
+            yield
+            other_cr.rollback()
+
+    def assert_waits_without_a_try(self, record, message):
+        with self.assertRaisesRegex(RetryableJobError, message):
+            self.run_job(record, raise_error=True)
+        self.assertEqual(Job.load(self.env, record.uuid).retry, 0)
+
+    def test_a_busy_machine_job_waits_without_a_try(self):
+        with self.locked_elsewhere(
+                'connector_coffee.machine.%d' % self.backend.id):
             self.backend.import_beverages()
             self.other.import_beverages()
             busy, free = self.queued_jobs()
-            job = Job.load(self.env, busy.uuid)
-            job.set_started()
-            job.store()
-            with self.assertRaisesRegex(RetryableJobError,
-                                        'working for another job'):
-                job.perform()
-            self.assertEqual(job.retry, 0)
+            self.assert_waits_without_a_try(busy, 'working for another job')
             # a job of another machine runs meanwhile
-            job = Job.load(self.env, free.uuid)
-            job.set_started()
-            job.store()
-            self.assertIn('last page', job.perform())
-            other_cr.rollback()
+            self.assertIn('last page', self.run_job(free).result)
         # the machine's job runs once the other one is done
-        job = Job.load(self.env, busy.uuid)
-        self.assertIn('last page', job.perform())
+        job = self.run_job(busy)
+        self.assertIn('last page', job.result)
         self.assertEqual(job.retry, 1)
 
     def test_a_job_that_ends_wakes_the_jobs_waiting_for_its_machine(self):
@@ -267,25 +251,14 @@ class TestFairShare(CoffeeEmulatorCase):
         self.assertTrue(self.backend.machine_slow)
         self.assertFalse(self.other.machine_slow)
         self.sim('POST', 'config', {'delay_ms': 0})
-        registry = odoo.registry(self.env.cr.dbname)
-        with registry.cursor() as other_cr:
-            # another slow machine's job works
-            other_env = api.Environment(other_cr, odoo.SUPERUSER_ID, {})
-            self.assertTrue(pg_try_advisory_lock(
-                other_env, 'connector_coffee.slow_machines'))
+        # another slow machine's job works
+        with self.locked_elsewhere('connector_coffee.slow_machines'):
             self.backend.import_brews()
             self.other.import_brews()
             slow, healthy = self.queued_jobs()
-            job = Job.load(self.env, slow.uuid)
-            with self.assertRaisesRegex(RetryableJobError,
-                                        'another slow machine'):
-                job.perform()
-            self.assertEqual(job.retry, 0)
-            job = Job.load(self.env, healthy.uuid)
-            self.assertIn('last page', job.perform())
-            other_cr.rollback()
+            self.assert_waits_without_a_try(slow, 'another slow machine')
+            self.assertIn('last page', self.run_job(healthy).result)
         # fast again (well within its usual time-out): not slow any more
         self.backend.write({'timeout': 30})
-        job = Job.load(self.env, slow.uuid)
-        self.assertIn('last page', job.perform())
+        self.assertIn('last page', self.run_job(slow).result)
         self.assertFalse(self.backend.machine_slow)

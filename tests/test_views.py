@@ -284,12 +284,7 @@ class TestSmartButtons(CoffeeEmulatorCase):
 class TestFrench(CoffeeTestCase):
 
     def test_french_labels(self):
-        langs = self.env['res.lang'].with_context(active_test=False)
-        french = langs.search([('code', '=', 'fr_FR')])
-        if french:
-            french.active = True
-        else:
-            langs.load_lang('fr_FR')
+        self.activate_lang('fr_FR')
         self.env['ir.translation'].load_module_terms([MODULE], ['fr_FR'])
         fr = self.env(context=dict(self.env.context, lang='fr_FR'))
         menu = fr.ref('%s.menu_coffee_brew' % MODULE)
