@@ -233,8 +233,7 @@ class TestFairShare(CoffeeEmulatorCase):
         job = Job.load(self.env, retried.uuid)
         job.postpone(seconds=60)  # a retry after a machine error
         job.store()
-        job = Job.load(self.env, ended.uuid)
-        self.assertIn('last page', job.perform())
+        self.assertIn('last page', self.run_job(ended).result)
         jobs = self.env['queue.job']
         self.assertEqual(jobs._coffee_wake_machine_jobs(ended.uuid), 1)
         jobs.invalidate_cache()
