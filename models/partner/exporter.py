@@ -119,30 +119,3 @@ class CoffeeConsumerExporter(Component):
             'badge': self.binding.badge,
             'machine': self.backend_record.name,
             'reason': error}
-
-
-class Coffee1900ConsumerAdapterExport(Component):
-    """Cards: ``POST /cards``, ``PUT`` and ``DELETE /cards/<no>``."""
-
-    _inherit = 'coffee.1900.res.partner.adapter'
-
-    def write_changes(self, external_id, values, etag=None):
-        return self.client.update_card(external_id, values), None
-
-    def create_on_machine(self, values):
-        return self.client.create_card(values)
-
-    def delete_on_machine(self, external_id):
-        self.client.delete_card(external_id)
-
-
-class Coffee2900ConsumerAdapterExport(Component):
-    """Consumers: ``POST /consumers``, ``DELETE /consumers/<id>``."""
-
-    _inherit = 'coffee.2900.res.partner.adapter'
-
-    def create_on_machine(self, values):
-        return self.client.create_consumer(values)
-
-    def delete_on_machine(self, external_id):
-        self.client.delete_consumer(external_id)

@@ -99,12 +99,3 @@ class CoffeeBeverageExporter(Component):
     _name = 'coffee.product.product.exporter'
     _inherit = 'coffee.exporter'
     _apply_on = 'coffee.product.product'
-
-
-class Coffee1900BeverageAdapterExport(Component):
-    """Drinks are written with ``PUT /drinks/<no>``."""
-
-    _inherit = 'coffee.1900.product.product.adapter'
-
-    def write_changes(self, external_id, values, etag=None):
-        return self.client.update_drink(external_id, values), None
