@@ -40,6 +40,8 @@ from ...components.mapper import (
     local_to_utc,
     money_to_amount,
     text,
+    text_or_empty,
+    text_or_none,
 )
 from .adapter import CARD_NO
 
@@ -192,3 +194,102 @@ class Coffee2900ConsumerImportMapper(Component):
 
     def _check_timestamp(self, record):
         iso_to_utc(record, 'updated_at')
+
+
+# -- export: partners -> consumers (1900: cards) ------------------------------
+
+def holder_and_company(partner):
+    """``(holder, company)`` texts or False of a partner."""
+    if partner.is_company:
+        return partner.name, partner.name
+    return partner.name, partner.company_name or False
+
+
+def checked_badge(badge):
+    if not isinstance(badge, str) or not CARD_NO.match(badge):
+        raise MappingError('the badge is %r, expected 1 to 10 digits'
+                           % (badge,))
+    return badge
+
+
+class CoffeeConsumerExportMapper(AbstractComponent):
+    """The reverse of the import's partner shape (see the module's
+    docstring): a company partner is a card of the company itself (holder
+    and company both its name), a person holds the card, with the
+    ``company_name`` as company. The credit is the machine's business: it
+    is never exported.
+    """
+
+    _name = 'coffee.res.partner.export.mapper'
+    _inherit = 'coffee.export.mapper'
+    _apply_on = 'coffee.res.partner'
+
+
+class Coffee1900ConsumerExportMapper(Component):
+    """A card: '' for "not set", 0/1 for blocked."""
+
+    _name = 'coffee.1900.res.partner.export.mapper'
+    _inherit = 'coffee.res.partner.export.mapper'
+    _coffee_version = '1900'
+    _field_keys = {
+        'name': ('holder', 'company'),
+        'company_name': ('company',),
+        'is_company': ('holder', 'company'),
+        'email': ('email',),
+        'vat': ('vat',),
+        'blocked': ('blocked',),
+    }
+
+    @only_create
+    @mapping
+    def card_no(self, binding):
+        return {'card_no': checked_badge(binding.badge)}
+
+    @mapping
+    def texts(self, binding):
+        holder, company = holder_and_company(binding.odoo_id)
+        return {
+            'holder': text_or_empty(holder),
+            'company': text_or_empty(company),
+            'email': text_or_empty(binding.email),
+            'vat': text_or_empty(binding.vat),
+        }
+
+    @mapping
+    def blocked(self, binding):
+        return {'blocked': 1 if binding.blocked else 0}
+
+
+class Coffee2900ConsumerExportMapper(Component):
+    """A consumer: null for "not set", booleans."""
+
+    _name = 'coffee.2900.res.partner.export.mapper'
+    _inherit = 'coffee.res.partner.export.mapper'
+    _coffee_version = '2900'
+    _field_keys = {
+        'name': ('name', 'company_name'),
+        'company_name': ('company_name',),
+        'is_company': ('name', 'company_name'),
+        'email': ('email',),
+        'vat': ('vat',),
+        'blocked': ('blocked',),
+    }
+
+    @only_create
+    @mapping
+    def badge(self, binding):
+        return {'badge': checked_badge(binding.badge)}
+
+    @mapping
+    def texts(self, binding):
+        holder, company = holder_and_company(binding.odoo_id)
+        return {
+            'name': text_or_none(holder),
+            'company_name': text_or_none(company),
+            'email': text_or_none(binding.email),
+            'vat': text_or_none(binding.vat),
+        }
+
+    @mapping
+    def blocked(self, binding):
+        return {'blocked': bool(binding.blocked)}
