@@ -181,8 +181,10 @@ def text_or_none(value):
 class CoffeeExportMapper(AbstractComponent):
     """Binding -> values of the machine's record.
 
-    ``_field_keys`` says which machine keys an Odoo field feeds, so that an
-    export of some fields sends only their keys. The keys of
+    Each mapping names the Odoo fields it is made of with ``@changed_by``:
+    an export of some fields sends only the keys of the mappings they
+    change, and a listener queues an export only for the fields some
+    mapping is changed by (``changed_by_fields()``). The keys of
     ``_partial_keys`` are objects of translations that the machine merges:
     only the languages that differ are sent.
     """
@@ -191,30 +193,19 @@ class CoffeeExportMapper(AbstractComponent):
     _inherit = ['base.coffee.connector', 'base.export.mapper']
     _usage = 'export.mapper'
 
-    _field_keys = {}
     _partial_keys = ()
 
     def is_partial(self, key):
         """Whether the machine merges the object ``key`` (translations)."""
         return key in self._partial_keys
 
-    def keys_for(self, field_names):
-        """The machine keys fed by ``field_names`` (None: every key)."""
-        if not field_names:
-            return None
-        keys = set()
-        for name in field_names:
-            keys.update(self._field_keys.get(name, ()))
-        return keys
-
     def export_values(self, binding, field_names=None, for_create=False):
-        """The machine values of ``binding`` (only the keys of
-        ``field_names`` when given)."""
-        values = self.map_record(binding).values(for_create=for_create)
-        keys = None if for_create else self.keys_for(field_names)
-        if keys is not None:
-            values = dict((k, v) for k, v in values.items() if k in keys)
-        return values
+        """The machine values of ``binding``: every one for a creation,
+        else those of the mappings changed by ``field_names`` (all of them
+        when none are given)."""
+        return self.map_record(binding).values(
+            for_create=for_create,
+            fields=None if for_create else field_names)
 
     def company_currency(self):
         return self.backend_record.company_id.currency_id.name

@@ -30,7 +30,11 @@ the partner's value.
 from odoo import _
 
 from odoo.addons.component.core import AbstractComponent, Component
-from odoo.addons.connector.components.mapper import mapping, only_create
+from odoo.addons.connector.components.mapper import (
+    changed_by,
+    mapping,
+    only_create,
+)
 from odoo.addons.connector.exception import MappingError
 
 from ...components.mapper import (
@@ -231,30 +235,35 @@ class Coffee1900ConsumerExportMapper(Component):
     _name = 'coffee.1900.res.partner.export.mapper'
     _inherit = 'coffee.res.partner.export.mapper'
     _coffee_version = '1900'
-    _field_keys = {
-        'name': ('holder', 'company'),
-        'company_name': ('company',),
-        'is_company': ('holder', 'company'),
-        'email': ('email',),
-        'vat': ('vat',),
-        'blocked': ('blocked',),
-    }
 
     @only_create
     @mapping
     def card_no(self, binding):
         return {'card_no': checked_badge(binding.badge)}
 
+    @changed_by('name', 'is_company')
     @mapping
-    def texts(self, binding):
-        holder, company = holder_and_company(binding.odoo_id)
-        return {
-            'holder': text_or_empty(holder),
-            'company': text_or_empty(company),
-            'email': text_or_empty(binding.email),
-            'vat': text_or_empty(binding.vat),
-        }
+    def holder(self, binding):
+        holder, __ = holder_and_company(binding.odoo_id)
+        return {'holder': text_or_empty(holder)}
 
+    @changed_by('name', 'company_name', 'is_company')
+    @mapping
+    def company(self, binding):
+        __, company = holder_and_company(binding.odoo_id)
+        return {'company': text_or_empty(company)}
+
+    @changed_by('email')
+    @mapping
+    def email(self, binding):
+        return {'email': text_or_empty(binding.email)}
+
+    @changed_by('vat')
+    @mapping
+    def vat(self, binding):
+        return {'vat': text_or_empty(binding.vat)}
+
+    @changed_by('blocked')
     @mapping
     def blocked(self, binding):
         return {'blocked': 1 if binding.blocked else 0}
@@ -266,30 +275,35 @@ class Coffee2900ConsumerExportMapper(Component):
     _name = 'coffee.2900.res.partner.export.mapper'
     _inherit = 'coffee.res.partner.export.mapper'
     _coffee_version = '2900'
-    _field_keys = {
-        'name': ('name', 'company_name'),
-        'company_name': ('company_name',),
-        'is_company': ('name', 'company_name'),
-        'email': ('email',),
-        'vat': ('vat',),
-        'blocked': ('blocked',),
-    }
 
     @only_create
     @mapping
     def badge(self, binding):
         return {'badge': checked_badge(binding.badge)}
 
+    @changed_by('name', 'is_company')
     @mapping
-    def texts(self, binding):
-        holder, company = holder_and_company(binding.odoo_id)
-        return {
-            'name': text_or_none(holder),
-            'company_name': text_or_none(company),
-            'email': text_or_none(binding.email),
-            'vat': text_or_none(binding.vat),
-        }
+    def name(self, binding):
+        holder, __ = holder_and_company(binding.odoo_id)
+        return {'name': text_or_none(holder)}
 
+    @changed_by('name', 'company_name', 'is_company')
+    @mapping
+    def company_name(self, binding):
+        __, company = holder_and_company(binding.odoo_id)
+        return {'company_name': text_or_none(company)}
+
+    @changed_by('email')
+    @mapping
+    def email(self, binding):
+        return {'email': text_or_none(binding.email)}
+
+    @changed_by('vat')
+    @mapping
+    def vat(self, binding):
+        return {'vat': text_or_none(binding.vat)}
+
+    @changed_by('blocked')
     @mapping
     def blocked(self, binding):
         return {'blocked': bool(binding.blocked)}

@@ -1,7 +1,11 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo.addons.component.core import AbstractComponent, Component
-from odoo.addons.connector.components.mapper import mapping, only_create
+from odoo.addons.connector.components.mapper import (
+    changed_by,
+    mapping,
+    only_create,
+)
 from odoo.addons.connector.exception import MappingError
 
 from ...components.mapper import (
@@ -164,23 +168,21 @@ class Coffee1900BeverageExportMapper(Component):
     _name = 'coffee.1900.product.product.export.mapper'
     _inherit = 'coffee.product.product.export.mapper'
     _coffee_version = '1900'
-    _field_keys = {
-        'name': ('label',),
-        'list_price': ('price_cents',),
-        'active': ('enabled',),
-    }
 
+    @changed_by('name')
     @mapping
     def label(self, binding):
         lang = self.backend_record.machine_language or self.env.lang
         name = _template(binding).with_context(lang=lang).name
         return {'label': _name(name, lang)}
 
+    @changed_by('list_price')
     @mapping
     def price(self, binding):
         self._check_machine_currency()
         return {'price_cents': amount_to_cents(binding.list_price)}
 
+    @changed_by('active')
     @mapping
     def enabled(self, binding):
         return {'enabled': 1 if binding.odoo_id.active else 0}
@@ -192,13 +194,9 @@ class Coffee2900BeverageExportMapper(Component):
     _name = 'coffee.2900.product.product.export.mapper'
     _inherit = 'coffee.product.product.export.mapper'
     _coffee_version = '2900'
-    _field_keys = {
-        'name': ('name',),
-        'list_price': ('price',),
-        'active': ('active',),
-    }
     _partial_keys = ('name',)
 
+    @changed_by('name')
     @mapping
     def name(self, binding):
         template = _template(binding)
@@ -207,11 +205,13 @@ class Coffee2900BeverageExportMapper(Component):
             names[lang] = _name(template.with_context(lang=lang).name, lang)
         return {'name': names}
 
+    @changed_by('list_price')
     @mapping
     def price(self, binding):
         return {'price': amount_to_money(binding.list_price,
                                          self.company_currency())}
 
+    @changed_by('active')
     @mapping
     def active(self, binding):
         return {'active': bool(binding.odoo_id.active)}
