@@ -22,8 +22,7 @@ from odoo.addons.queue_job.exception import NothingToDoJob, RetryableJobError
 
 #: jobs that read from the machine: the import after an outage catches up
 MACHINE_IMPORT_JOBS = frozenset([
-    'import_batch', 'import_record', 'import_removed',
-    'import_log_csv_from_machine', '_follow_poured_cup'])
+    'import_batch', 'import_record', 'import_removed', '_follow_poured_cup'])
 #: jobs that change the machine: they wait for it
 MACHINE_WRITE_JOBS = frozenset([
     'export_record', 'export_delete', '_pour_on_machine'])
