@@ -1,6 +1,7 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Consumers (1900: cards) -> partners.
+"""Consumers (1900: cards) -> partners, and back (the export section at the
+end).
 
 The shape of the partner
 ------------------------
