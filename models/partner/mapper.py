@@ -31,11 +31,7 @@ the partner's value.
 from odoo import _
 
 from odoo.addons.component.core import AbstractComponent, Component
-from odoo.addons.connector.components.mapper import (
-    changed_by,
-    mapping,
-    only_create,
-)
+from odoo.addons.connector.components.mapper import changed_by, mapping, only_create
 from odoo.addons.connector.exception import MappingError
 
 from ...components.mapper import (

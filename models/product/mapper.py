@@ -1,11 +1,7 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo.addons.component.core import AbstractComponent, Component
-from odoo.addons.connector.components.mapper import (
-    changed_by,
-    mapping,
-    only_create,
-)
+from odoo.addons.connector.components.mapper import changed_by, mapping, only_create
 from odoo.addons.connector.exception import MappingError
 
 from ...components.mapper import (
