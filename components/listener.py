@@ -7,10 +7,10 @@ the jobs are identified by their arguments (``identity_exact``), so a
 burst of edits of one record gives one pending job. What an edit exports
 is what the export mapper of the binding's machine says: the fields its
 mappings are changed by (``@changed_by``); an edit of none of them queues
-nothing. Writes done with
-``connector_no_export`` in the context (imports, exports storing what the
-machine answered) queue nothing. The user who edits is checked when the
-export is queued (see ``coffee.binding._check_may_export``).
+nothing. Writes done with ``connector_no_export`` in the context
+(imports, exports storing what the machine answered) queue nothing. The
+user who edits is checked when the export is queued (see
+``coffee.binding._check_may_export``).
 """
 from odoo import _
 
