@@ -4,4 +4,5 @@ from . import binder
 from . import mapper
 from . import importer
 from . import exporter
+from . import deleter
 from . import listener

@@ -3,10 +3,10 @@
 """Backend adapters: the machine's resources as pages and records.
 
 The HTTP conversation itself is in ``protocol/``; an adapter only knows
-which resource a model lives in and how that version pages through it.
-Paging moves forward by a *state* (a small dict that a job can carry to
-the next page) and tells the highest machine timestamp it has seen, the
-import watermark.
+which resource a model lives in, how that version pages through it and
+how it reads and writes one record. Paging moves forward by a *state* (a
+small dict that a job can carry to the next page) and tells the highest
+machine timestamp it has seen, the import watermark.
 """
 import datetime
 
@@ -67,6 +67,26 @@ class CoffeeAdapter(AbstractComponent):
         """One record by its machine id."""
         raise NotImplementedError
 
+    # -- what an exporter needs -------------------------------------------
+
+    def read_for_export(self, external_id):
+        """``(record, etag or None)``: the record an export compares to."""
+        raise NotImplementedError
+
+    def write_changes(self, external_id, values, etag=None):
+        """Write ``values``; ``(record as answered, new etag or None)``.
+
+        Raises CoffeePreconditionFailed when ``etag`` is stale.
+        """
+        raise NotImplementedError
+
+    def create_on_machine(self, values):
+        """Create a record; returns it as the machine answered."""
+        raise NotImplementedError
+
+    def delete_on_machine(self, external_id):
+        raise NotImplementedError
+
 
 class Coffee1900Adapter(AbstractComponent):
     """Pages of a 1900: numbered, filtered by an *inclusive* second.
@@ -108,6 +128,11 @@ class Coffee1900Adapter(AbstractComponent):
             next_state = {'since': since, 'page': page + 1}
         return records, next_state, newest
 
+    def read_for_export(self, external_id):
+        """The 1900 has no ETag: the record alone (it writes with a plain
+        ``PUT``)."""
+        return self.read(external_id), None
+
 
 class Coffee2900Adapter(AbstractComponent):
     """Pages of a 2900: cursors, filtered by an *exclusive* instant.
@@ -117,6 +142,9 @@ class Coffee2900Adapter(AbstractComponent):
     watermark's instant but was not imported yet is not lost (the one that
     set the watermark comes again, a no-op). Its next pages carry
     ``{'filter': <updated_since sent>, 'cursor': c, 'mark': <newest seen>}``.
+
+    Every read and write answers an ETag; a write is a ``PATCH`` with the
+    ETag it was computed from as ``If-Match``.
     """
 
     _name = 'coffee.2900.adapter'
@@ -165,3 +193,11 @@ class Coffee2900Adapter(AbstractComponent):
     def read(self, external_id):  # pylint: disable=method-required-super
         record, __ = self.client.get_record(self._resource, external_id)
         return record
+
+    def read_for_export(self, external_id):
+        """The record with its ETag, for the ``If-Match`` of the write."""
+        return self.client.get_record(self._resource, external_id)
+
+    def write_changes(self, external_id, values, etag=None):
+        return self.client.patch_record(
+            self._resource, external_id, values, if_match=etag)

@@ -18,12 +18,10 @@ The 1900 has no ETag: its adapters answer ``None`` for one and write with
 a plain ``PUT``, so it never comes to a ``412``.
 """
 import logging
-from decimal import ROUND_HALF_UP, Decimal
 
 from odoo import _, fields
 
 from odoo.addons.component.core import AbstractComponent
-from odoo.addons.connector.exception import MappingError
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
 from ..protocol import CoffeeConflict, CoffeeNotFound, CoffeePreconditionFailed
@@ -33,89 +31,7 @@ _logger = logging.getLogger(__name__)
 # how many times a write refused with 412 is tried again with a fresh ETag
 # before the job is retried later
 MAX_PRECONDITION_RETRIES = 3
-CENT = Decimal('0.01')
 
-
-# -- pure conversions --------------------------------------------------------
-
-def to_decimal(value, name):
-    """An Odoo amount (a float) as a Decimal of two decimals, >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise MappingError('%s is %r, expected a number' % (name, value))
-    amount = Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP)
-    if amount < 0:
-        raise MappingError('%s is %s, a machine price is 0 or more'
-                           % (name, amount))
-    return amount
-
-
-def amount_to_cents(value, name='the price'):
-    """1900 money: whole cents (``1.2`` -> ``120``)."""
-    return int(to_decimal(value, name) * 100)
-
-
-def amount_to_money(value, currency, name='the price'):
-    """2900 money: ``{"amount": "1.20", "currency": "EUR"}``."""
-    if not currency:
-        raise MappingError('%s has no currency' % name)
-    return {'amount': str(to_decimal(value, name)), 'currency': currency}
-
-
-def text_or_empty(value):
-    """1900 texts: '' means "not set"."""
-    return value or ''
-
-
-def text_or_none(value):
-    """2900 texts: null means "not set"."""
-    return value or None
-
-
-# -- export mappers -----------------------------------------------------------
-
-class CoffeeExportMapper(AbstractComponent):
-    """Binding -> values of the machine's record.
-
-    ``_field_keys`` says which machine keys an Odoo field feeds, so that an
-    export of some fields sends only their keys. The keys of
-    ``_partial_keys`` are objects of translations that the machine merges:
-    only the languages that differ are sent.
-    """
-
-    _name = 'coffee.export.mapper'
-    _inherit = ['base.coffee.connector', 'base.export.mapper']
-    _usage = 'export.mapper'
-
-    _field_keys = {}
-    _partial_keys = ()
-
-    def is_partial(self, key):
-        """Whether the machine merges the object ``key`` (translations)."""
-        return key in self._partial_keys
-
-    def keys_for(self, field_names):
-        """The machine keys fed by ``field_names`` (None: every key)."""
-        if not field_names:
-            return None
-        keys = set()
-        for name in field_names:
-            keys.update(self._field_keys.get(name, ()))
-        return keys
-
-    def export_values(self, binding, field_names=None, for_create=False):
-        """The machine values of ``binding`` (only the keys of
-        ``field_names`` when given)."""
-        values = self.map_record(binding).values(for_create=for_create)
-        keys = None if for_create else self.keys_for(field_names)
-        if keys is not None:
-            values = dict((k, v) for k, v in values.items() if k in keys)
-        return values
-
-    def company_currency(self):
-        return self.backend_record.company_id.currency_id.name
-
-
-# -- exporter -----------------------------------------------------------------
 
 class CoffeeExporter(AbstractComponent):
     """Export one binding: create its record on the machine, or update
@@ -344,64 +260,3 @@ class CoffeeExporter(AbstractComponent):
         if isinstance(value, dict) and 'amount' in value:
             return '%s %s' % (value.get('amount'), value.get('currency'))
         return repr(value)
-
-
-class CoffeeDeleter(AbstractComponent):
-    """Delete a record from the machine; an unknown one is already gone."""
-
-    _name = 'coffee.deleter'
-    _inherit = ['base.deleter', 'base.coffee.connector']
-    _usage = 'record.exporter.deleter'
-
-    def run(self, external_id):
-        try:
-            self.backend_adapter.delete_on_machine(external_id)
-        except CoffeeNotFound:
-            return _('%s was already gone from the machine.') % external_id
-        return _('%s deleted from the machine.') % external_id
-
-
-class CoffeeAdapterExport(AbstractComponent):
-    """What an exporter needs of every adapter."""
-
-    _inherit = 'coffee.adapter'
-
-    def read_for_export(self, external_id):
-        """``(record, etag or None)``: the record an export compares to."""
-        raise NotImplementedError
-
-    def write_changes(self, external_id, values, etag=None):
-        """Write ``values``; ``(record as answered, new etag or None)``.
-
-        Raises CoffeePreconditionFailed when ``etag`` is stale.
-        """
-        raise NotImplementedError
-
-    def create_on_machine(self, values):
-        """Create a record; returns it as the machine answered."""
-        raise NotImplementedError
-
-    def delete_on_machine(self, external_id):
-        raise NotImplementedError
-
-
-class Coffee1900AdapterExport(AbstractComponent):
-    """The 1900 has no ETag: the record alone, plain PUT."""
-
-    _inherit = 'coffee.1900.adapter'
-
-    def read_for_export(self, external_id):
-        return self.read(external_id), None
-
-
-class Coffee2900AdapterExport(AbstractComponent):
-    """The 2900: ETags on every read and write, ``If-Match`` on PATCH."""
-
-    _inherit = 'coffee.2900.adapter'
-
-    def read_for_export(self, external_id):
-        return self.client.get_record(self._resource, external_id)
-
-    def write_changes(self, external_id, values, etag=None):
-        return self.client.patch_record(
-            self._resource, external_id, values, if_match=etag)

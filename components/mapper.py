@@ -1,6 +1,6 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Import mappers and the pure conversions they are made of.
+"""Import and export mappers and the pure conversions they are made of.
 
 A machine record is untrusted input: every value is checked for its type
 and range, and a wrong one raises ``MappingError`` naming the field, so
@@ -8,7 +8,7 @@ that the importer can say which record and which field was wrong.
 """
 import datetime
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytz
 
@@ -138,3 +138,74 @@ class CoffeeImportMapper(AbstractComponent):
     def translations(self, record):
         """Translated values by language code: ``{'fr_FR': {...}}``."""
         return {}
+
+
+# -- export: binding -> values of the machine's record ------------------------
+
+CENT = Decimal('0.01')
+
+
+def to_decimal(value, name):
+    """An Odoo amount (a float) as a Decimal of two decimals, >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MappingError('%s is %r, expected a number' % (name, value))
+    amount = Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP)
+    if amount < 0:
+        raise MappingError('%s is %s, a machine price is 0 or more'
+                           % (name, amount))
+    return amount
+
+
+def amount_to_cents(value, name='the price'):
+    """1900 money: whole cents (``1.2`` -> ``120``)."""
+    return int(to_decimal(value, name) * 100)
+
+
+def amount_to_money(value, currency, name='the price'):
+    """2900 money: ``{"amount": "1.20", "currency": "EUR"}``."""
+    if not currency:
+        raise MappingError('%s has no currency' % name)
+    return {'amount': str(to_decimal(value, name)), 'currency': currency}
+
+
+def text_or_empty(value):
+    """1900 texts: '' means "not set"."""
+    return value or ''
+
+
+def text_or_none(value):
+    """2900 texts: null means "not set"."""
+    return value or None
+
+
+class CoffeeExportMapper(AbstractComponent):
+    """Binding -> values of the machine's record.
+
+    Each mapping names the Odoo fields it is made of with ``@changed_by``:
+    an export of some fields sends only the keys of the mappings they
+    change, and a listener queues an export only for the fields some
+    mapping is changed by (``changed_by_fields()``). The keys of
+    ``_partial_keys`` are objects of translations that the machine merges:
+    only the languages that differ are sent.
+    """
+
+    _name = 'coffee.export.mapper'
+    _inherit = ['base.coffee.connector', 'base.export.mapper']
+    _usage = 'export.mapper'
+
+    _partial_keys = ()
+
+    def is_partial(self, key):
+        """Whether the machine merges the object ``key`` (translations)."""
+        return key in self._partial_keys
+
+    def export_values(self, binding, field_names=None, for_create=False):
+        """The machine values of ``binding``: every one for a creation,
+        else those of the mappings changed by ``field_names`` (all of them
+        when none are given)."""
+        return self.map_record(binding).values(
+            for_create=for_create,
+            fields=None if for_create else field_names)
+
+    def company_currency(self):
+        return self.backend_record.company_id.currency_id.name

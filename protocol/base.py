@@ -314,6 +314,18 @@ class BaseClient(object):
         """Why ``machine`` is not this version's answer, or None."""
         raise NotImplementedError
 
+    def normalize_machine(self, machine):
+        """What ``machine`` (this version's answer of ``get_machine()``)
+        says, in the same words for every version.
+
+        A dict of ``serial``, ``firmware``, ``currency``, ``timezone``,
+        ``state``, ``errors`` (the error codes, comma-separated, or None),
+        ``water_pct`` and ``beans_pct`` (0 when not known),
+        ``descaling_due``, and ``language`` when the machine has one
+        language.
+        """
+        raise NotImplementedError
+
     # -- sending ----------------------------------------------------------
 
     def _url(self, path):

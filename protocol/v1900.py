@@ -110,6 +110,21 @@ class Coffee1900Client(BaseClient):
             return 'its machine answer has model %r%s' % (model, no_timezone)
         return None
 
+    def normalize_machine(self, machine):
+        """Flat: local time zone, one language, levels in percent."""
+        return {
+            'serial': machine.get('serial'),
+            'firmware': machine.get('firmware'),
+            'currency': machine.get('currency'),
+            'timezone': machine.get('timezone'),
+            'language': machine.get('language'),
+            'state': machine.get('state'),
+            'errors': machine.get('error_code') or None,
+            'water_pct': machine.get('water_level_pct') or 0,
+            'beans_pct': machine.get('beans_level_pct') or 0,
+            'descaling_due': bool(machine.get('descaling_due')),
+        }
+
     # -- lists ------------------------------------------------------------
 
     def list_page(self, resource, page=1, per_page=MAX_PER_PAGE_1900,

@@ -226,6 +226,28 @@ class Coffee2900Client(BaseClient):
             return 'its machine answer has no "status" object'
         return None
 
+    def normalize_machine(self, machine):
+        """A ``status`` object: UTC, errors as a list, levels as
+        quantities and capacities; several languages (none is *the*
+        machine's)."""
+        status = machine.get('status')
+        status = status if isinstance(status, dict) else {}
+        errors = status.get('errors') or []
+        return {
+            'serial': machine.get('serial'),
+            'firmware': machine.get('firmware'),
+            'currency': machine.get('currency'),
+            'timezone': 'UTC',
+            'state': status.get('state'),
+            'errors': ', '.join(e.get('code', '') for e in errors
+                                if isinstance(e, dict)) or None,
+            'water_pct': _percent(status.get('water_ml'),
+                                  status.get('water_capacity_ml')),
+            'beans_pct': _percent(status.get('beans_g'),
+                                  status.get('beans_capacity_g')),
+            'descaling_due': bool(status.get('descaling_due')),
+        }
+
     # -- lists ------------------------------------------------------------
 
     @staticmethod
@@ -368,3 +390,12 @@ class Coffee2900Client(BaseClient):
                             % (webhook_id,))
         self._call('DELETE', self._path('webhooks',
                                         quote_path_part(webhook_id)))
+
+
+def _percent(value, capacity):
+    """``value`` as a whole percentage of ``capacity``; 0 when either is
+    missing."""
+    try:
+        return int(round(100.0 * value / capacity))
+    except (TypeError, ZeroDivisionError):
+        return 0

@@ -23,6 +23,17 @@ class ConnectionCases(object):
         self.assertEqual(self.backend.machine_currency, 'EUR')
         self.assertEqual(self.backend.machine_state, 'ready')
 
+    def test_connection_stores_the_status_in_the_same_fields(self):
+        """Both versions' answers end in the same backend fields."""
+        self.backend.write({'machine_language': 'nl_BE'})
+        self.backend.action_test_connection()
+        self.assertEqual(
+            self.backend.read(['machine_timezone', 'machine_language',
+                               'machine_errors', 'machine_water_pct',
+                               'machine_beans_pct',
+                               'machine_descaling_due'])[0],
+            dict(self.expected_status, id=self.backend.id))
+
     def test_connection_refused(self):
         backend = self.create_backend(
             self.coffee_version, 'http://127.0.0.1:%d' % free_port())
@@ -90,6 +101,10 @@ class TestConnection1900(ConnectionCases, CoffeeEmulatorCase):
     other_version = '2900'
     overload_kind = '503'
     list_path = '/api/v1/drinks'
+    expected_status = {
+        'machine_timezone': 'Europe/Brussels', 'machine_language': 'en_US',
+        'machine_errors': False, 'machine_water_pct': 80,
+        'machine_beans_pct': 55, 'machine_descaling_due': False}
 
 
 class TestConnection2900(ConnectionCases, CoffeeEmulatorCase):
@@ -97,3 +112,8 @@ class TestConnection2900(ConnectionCases, CoffeeEmulatorCase):
     other_version = '1900'
     overload_kind = '429'
     list_path = '/api/v2/beverages'
+    # the 2900 has several languages: the backend's is left as it was
+    expected_status = {
+        'machine_timezone': 'UTC', 'machine_language': 'nl_BE',
+        'machine_errors': False, 'machine_water_pct': 90,
+        'machine_beans_pct': 42, 'machine_descaling_due': False}

@@ -127,6 +127,16 @@ class BeverageExportCases(ExportCase):
         self.perform_jobs()
         self.assertEqual(sent, [])
 
+    def test_only_what_the_mapper_is_changed_by_is_exported(self):
+        """The listener asks the machine's export mapper (@changed_by)."""
+        self.product.write({'description_sale': 'Short and strong',
+                            'default_code': 'ESP-01'})
+        self.assertFalse(self.export_jobs())
+        self.product.write({'list_price': 1.50, 'default_code': 'ESP-02'})
+        jobs = self.export_jobs()
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.kwargs, {'fields': ['list_price']})
+
     def test_job_retried_after_overload_is_harmless(self):
         self.product.write({'list_price': 1.70})
         job = self.export_jobs()

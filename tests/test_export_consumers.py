@@ -66,6 +66,17 @@ class ConsumerExportCases(ExportCase):
                 self.assertEqual(after[key], before[key], key)
         self.assertEqual(self.jane.coffee_updated_at, after[self.stamp_key])
 
+    def test_only_what_the_mapper_is_changed_by_is_exported(self):
+        """The listeners ask the machine's export mapper (@changed_by); a
+        partner's field written through the binding is one export."""
+        self.jane.odoo_id.write({'phone': '+32 2 555 01 01'})
+        self.jane.write({'comment': 'Takes it black'})
+        self.assertFalse(self.export_jobs())
+        self.jane.write({'email': 'jane@example.org', 'phone': '+32 2'})
+        jobs = self.export_jobs()
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.kwargs, {'fields': ['email']})
+
     def test_blocked_reaches_the_machine(self):
         sent = self.writes_sent()
         self.jane.write({'blocked': True})

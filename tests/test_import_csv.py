@@ -178,16 +178,6 @@ class TestLogFileImport(CoffeeEmulatorCase):
         with self.assertRaisesRegex(UserError, 'not UTF-8'):
             self.upload(content, 'latin.csv')
 
-    def test_log_csv_of_the_machine(self):
-        """A networked 1900 serves the file; it brings what it points to."""
-        self.env['coffee.brew'].import_log_csv_from_machine(self.backend)
-        self.assertFalse([m for m in self.env['connector.checkpoint'].search(
-            []).mapped('message') if 'Brew' in m])
-        self.assertEqual(sorted(self.brew_by_id()),
-                         sorted(str(r['log_no'])
-                                for r in self.machine_records('log')))
-        self.assertFalse(self.checkpoint_messages())
-
     def test_consumer_imported_later_is_linked(self):
         """A card unknown when its file was imported is linked later."""
         self.env['coffee.res.partner'].search(

@@ -81,6 +81,23 @@ def test_check_machine_accepts_a_1900(client):
     assert machine['state'] == 'ready'
 
 
+def test_normalize_machine_of_the_documented_answer():
+    """The backend stores what the client normalizes, for any version."""
+    answer = {'serial': 'C19-000123', 'model': '1900', 'firmware': '1.9.4',
+              'timezone': 'Europe/Brussels', 'currency': 'EUR',
+              'language': 'en_US', 'state': 'error', 'error_code': 'E02',
+              'water_level_pct': 80, 'beans_level_pct': None,
+              'cups_since_descaling': 412, 'descaling_due': 1}
+    with Coffee1900Client('http://127.0.0.1:9', USERNAME, PASSWORD) as coffee:
+        assert coffee.normalize_machine(answer) == {
+            'serial': 'C19-000123', 'firmware': '1.9.4', 'currency': 'EUR',
+            'timezone': 'Europe/Brussels', 'language': 'en_US',
+            'state': 'error', 'errors': 'E02', 'water_pct': 80,
+            'beans_pct': 0, 'descaling_due': True}
+        answer.update(error_code=None, state='ready')
+        assert coffee.normalize_machine(answer)['errors'] is None
+
+
 def test_check_machine_on_a_2900_says_the_version_is_wrong(emulator_2900):
     with Coffee1900Client(emulator_2900.url, USERNAME, PASSWORD) as coffee:
         with pytest.raises(CoffeeWrongVersion) as info:

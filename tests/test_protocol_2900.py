@@ -80,6 +80,24 @@ def test_check_machine_accepts_a_2900(client):
     assert machine['status']['state'] == 'ready'
 
 
+def test_normalize_machine_of_the_documented_answer():
+    """The same words as the 1900's (no language: it has several)."""
+    answer = {'serial': 'C29-004211', 'model': '2900', 'firmware': '2.9.1',
+              'currency': 'EUR', 'languages': ['en_US', 'fr_FR', 'nl_BE'],
+              'status': {'state': 'ready', 'water_ml': 1800,
+                         'water_capacity_ml': 2000, 'beans_g': 420,
+                         'beans_capacity_g': 0, 'descaling_due': False,
+                         'errors': [{'code': 'E07', 'message': 'Drip tray'},
+                                    'E99', {'code': 'E01'}]}}
+    with Coffee2900Client('http://127.0.0.1:9', USERNAME, PASSWORD) as coffee:
+        assert coffee.normalize_machine(answer) == {
+            'serial': 'C29-004211', 'firmware': '2.9.1', 'currency': 'EUR',
+            'timezone': 'UTC', 'state': 'ready', 'errors': 'E07, E01',
+            'water_pct': 90, 'beans_pct': 0, 'descaling_due': False}
+        answer['status']['errors'] = []
+        assert coffee.normalize_machine(answer)['errors'] is None
+
+
 def test_check_machine_on_a_1900_says_the_version_is_wrong(emulator_1900):
     with Coffee2900Client(emulator_1900.url, USERNAME, PASSWORD) as coffee:
         with pytest.raises(CoffeeWrongVersion) as info:

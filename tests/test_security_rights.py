@@ -38,7 +38,6 @@ PUBLIC_METHODS = {
     ('coffee.brew', 'import_batch'): 'manager',
     ('coffee.brew', 'import_record'): 'manager',
     ('coffee.brew', 'import_log_csv'): 'manager',
-    ('coffee.brew', 'import_log_csv_from_machine'): 'manager',
     ('coffee.brew.csv.import', 'action_import'): 'manager',
     ('coffee.partner.badge', 'action_create_badge'): 'manager',
     # write access to the bound Odoo record (and to the binding for its
@@ -248,8 +247,6 @@ class RightsCases(object):
                                 backend_id, self.espresso)
         self.assert_refused(self.refused_users, 'coffee.res.partner',
                             'import_removed', backend_id)
-        self.assert_refused(self.refused_users, 'coffee.brew',
-                            'import_log_csv_from_machine', backend_id)
         self.assert_refused(self.refused_users, 'coffee.backend',
                             'probe_machine', [backend_id])
         attachment = self.env['ir.attachment'].create({

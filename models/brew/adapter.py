@@ -21,10 +21,6 @@ class Coffee1900BrewAdapter(Component):
             _('A Coffee 1900 cannot read one log entry (%s): import the '
               'brews of the machine instead.') % external_id)
 
-    def log_csv(self, modified_after=None):
-        """The log export as the machine serves it (text)."""
-        return self.client.get_log_csv(modified_after=modified_after)
-
 
 class Coffee2900BrewAdapter(Component):
     _name = 'coffee.2900.brew.adapter'

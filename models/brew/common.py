@@ -125,15 +125,6 @@ class CoffeeBrew(models.Model):
         attachment.sudo().unlink()
         return result
 
-    @job(default_channel=COFFEE_CHANNEL, retry_pattern=RETRY_PATTERN)
-    @related_action(action='related_action_coffee_backend')
-    @api.model
-    def import_log_csv_from_machine(self, backend):
-        """Import the log export a networked 1900 serves (log.csv)."""
-        backend = self.env['coffee.backend']._coffee_for_sync(backend)
-        with job_errors(backend), backend.work_on(self._name) as work:
-            return self._csv_importer(work).run_from_machine()
-
     @api.model
     def _csv_importer(self, work):
         """The version's log file importer; only the 1900 has one."""

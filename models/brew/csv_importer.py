@@ -1,6 +1,6 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The 1900's log export (CSV), from a USB stick or from the machine."""
+"""The 1900's log export (CSV), uploaded from a USB stick."""
 import logging
 
 from odoo import _
@@ -41,12 +41,11 @@ class Coffee1900BrewCsvImporter(Component):
     _usage = 'csv.importer'
     _coffee_version = '1900'
 
-    def run(self, content, filename, fetch_dependencies=False):
+    def run(self, content, filename):
         """Import the log file ``content`` (bytes or text).
 
-        ``fetch_dependencies``: import the drinks and cards the lines point
-        to from the machine (the file comes from it); else only those
-        already imported are known.
+        Only the drinks and cards already imported are known: the file
+        comes from a machine that may not be on the network.
         """
         try:
             lines = parse_log_csv(content)
@@ -57,9 +56,7 @@ class Coffee1900BrewCsvImporter(Component):
         self._check_machine_info()
         # one importer for the file: the beverages and cards it looks up
         # serve every line
-        importer = self.component(
-            usage='record.importer' if fetch_dependencies
-            else 'csv.record.importer')
+        importer = self.component(usage='csv.record.importer')
         imported = failed = 0
         for line in lines:
             if line.error:
@@ -86,13 +83,6 @@ class Coffee1900BrewCsvImporter(Component):
         return _('%(file)s: %(imported)d lines imported, %(failed)d bad '
                  'lines') % {'file': filename, 'imported': imported,
                              'failed': failed}
-
-    def run_from_machine(self):
-        """Import the log file the machine serves (``log.csv``)."""
-        content = self.backend_adapter.log_csv()
-        filename = 'log.csv of %s' % (
-            self.backend_record.machine_serial or self.backend_record.name)
-        return self.run(content, filename, fetch_dependencies=True)
 
     def _check_machine_info(self):
         """The file's times are local: the machine's zone must be known."""

@@ -264,45 +264,29 @@ class CoffeeBackend(models.Model):
             except CoffeeError:
                 self.sudo()._coffee_machine_answered()
                 raise
-        self.sudo().write(self._machine_values(machine))
+            normalized = client.normalize_machine(machine)
+        self.sudo().write(self._machine_values(normalized))
         self.sudo()._coffee_machine_answered()
         return machine
 
     @api.multi
     def _machine_values(self, machine):
-        """Backend values from a machine's answer, for both versions."""
-        status = machine.get('status') if isinstance(
-            machine.get('status'), dict) else None
+        """Backend values from the machine's answer, as its protocol
+        client normalizes it (the same words for both versions)."""
         values = {
-            'machine_serial': machine.get('serial'),
-            'machine_firmware': machine.get('firmware'),
-            'machine_currency': machine.get('currency'),
+            'machine_serial': machine['serial'],
+            'machine_firmware': machine['firmware'],
+            'machine_currency': machine['currency'],
+            'machine_timezone': machine['timezone'],
+            'machine_state': machine['state'],
+            'machine_errors': machine['errors'] or False,
+            'machine_water_pct': machine['water_pct'],
+            'machine_beans_pct': machine['beans_pct'],
+            'machine_descaling_due': machine['descaling_due'],
             'machine_status_date': fields.Datetime.now(),
         }
-        if status is None:  # 1900
-            values.update(
-                machine_timezone=machine.get('timezone'),
-                machine_language=machine.get('language'),
-                machine_state=machine.get('state'),
-                machine_errors=machine.get('error_code') or False,
-                machine_water_pct=machine.get('water_level_pct') or 0,
-                machine_beans_pct=machine.get('beans_level_pct') or 0,
-                machine_descaling_due=bool(machine.get('descaling_due')),
-            )
-        else:  # 2900
-            errors = status.get('errors') or []
-            values.update(
-                machine_timezone='UTC',
-                machine_state=status.get('state'),
-                machine_errors=', '.join(
-                    e.get('code', '') for e in errors
-                    if isinstance(e, dict)) or False,
-                machine_water_pct=_percent(
-                    status.get('water_ml'), status.get('water_capacity_ml')),
-                machine_beans_pct=_percent(
-                    status.get('beans_g'), status.get('beans_capacity_g')),
-                machine_descaling_due=bool(status.get('descaling_due')),
-            )
+        if 'language' in machine:
+            values['machine_language'] = machine['language']
         if values['machine_state'] not in MACHINE_STATES:
             values['machine_state'] = 'unknown'
         return values
@@ -622,10 +606,3 @@ def _last_line(text):
     """The exception of a traceback: its last line that is not empty."""
     lines = [line for line in (text or '').splitlines() if line.strip()]
     return lines[-1] if lines else ''
-
-
-def _percent(value, capacity):
-    try:
-        return int(round(100.0 * value / capacity))
-    except (TypeError, ZeroDivisionError):
-        return 0

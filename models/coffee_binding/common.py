@@ -48,7 +48,10 @@ class CoffeeBinding(models.AbstractModel):
     @related_action(action='related_action_coffee_backend')
     @api.model
     def import_batch(self, backend, state=None, full=False):
-        """Import a page of records from the machine, queue the next one."""
+        """Import one chunk of the machine's records (a page or a few)
+        from ``state`` and queue the job of the next chunk; without
+        ``state`` a run starts from the watermark, or from scratch when
+        ``full``."""
         backend = self.env['coffee.backend']._coffee_for_sync(backend)
         with job_errors(backend), backend.work_on(self._name) as work:
             importer = work.component(usage='batch.importer')

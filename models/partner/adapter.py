@@ -55,6 +55,18 @@ class Coffee1900ConsumerAdapter(Component):
         """Whether the machine still has the card (one request)."""
         return not self.read(external_id).get('deleted')
 
+    def write_changes(self, external_id, values, etag=None):
+        """``PUT /cards/<no>``."""
+        return self.client.update_card(external_id, values), None
+
+    def create_on_machine(self, values):
+        """``POST /cards``."""
+        return self.client.create_card(values)
+
+    def delete_on_machine(self, external_id):
+        """``DELETE /cards/<no>``."""
+        self.client.delete_card(external_id)
+
 
 class Coffee2900ConsumerAdapter(Component):
     """2900 consumers, tombstones of deleted ones included."""
@@ -72,3 +84,11 @@ class Coffee2900ConsumerAdapter(Component):
             return super(Coffee2900ConsumerAdapter, self).read(external_id)
         except CoffeeNotFound:
             return {self._id_field: external_id, 'deleted': True}
+
+    def create_on_machine(self, values):
+        """``POST /consumers``."""
+        return self.client.create_consumer(values)
+
+    def delete_on_machine(self, external_id):
+        """``DELETE /consumers/<id>``."""
+        self.client.delete_consumer(external_id)

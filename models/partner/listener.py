@@ -5,11 +5,6 @@ from odoo import _
 from odoo.addons.component.core import Component
 from odoo.addons.component_event import skip_if
 
-# the partner fields the machines know (see the export mappers)
-PARTNER_FIELDS = ('name', 'email', 'company_name', 'is_company', 'vat')
-# the binding's own ones
-BINDING_FIELDS = ('blocked',)
-
 
 class CoffeePartnerExportListener(Component):
     """A change of a bound partner queues an export per binding."""
@@ -20,8 +15,7 @@ class CoffeePartnerExportListener(Component):
 
     @skip_if(lambda self, record, **kwargs: self.no_connector_export(record))
     def on_record_write(self, record, fields=None):
-        self.export_bindings(record.coffee_bind_ids,
-                             self.exported(fields, PARTNER_FIELDS))
+        self.export_bindings(record.coffee_bind_ids, fields)
 
 
 class CoffeeConsumerBindingListener(Component):
@@ -55,4 +49,8 @@ class CoffeeConsumerBindingListener(Component):
                         'machine': record.backend_id.name},
                 ).export_delete(record.backend_id, record.coffee_id)
             return
-        self.export_bindings(record, self.exported(fields, BINDING_FIELDS))
+        # the partner's fields, written through the binding, are exported
+        # by the partner's listener
+        own = [name for name in fields or ()
+               if name in record._fields and not record._fields[name].inherited]
+        self.export_bindings(record, own)

@@ -1,6 +1,7 @@
 # Copyright 2026 Coffee Connector Authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Consumers (1900: cards) -> partners.
+"""Consumers (1900: cards) -> partners, and back (the export section at the
+end).
 
 The shape of the partner
 ------------------------
@@ -30,10 +31,17 @@ the partner's value.
 from odoo import _
 
 from odoo.addons.component.core import AbstractComponent, Component
-from odoo.addons.connector.components.mapper import mapping, only_create
+from odoo.addons.connector.components.mapper import changed_by, mapping, only_create
 from odoo.addons.connector.exception import MappingError
 
-from ...components.mapper import cents_to_amount, field, money_to_amount, text
+from ...components.mapper import (
+    cents_to_amount,
+    field,
+    money_to_amount,
+    text,
+    text_or_empty,
+    text_or_none,
+)
 from .adapter import CARD_NO
 
 NAME_LENGTH = 255
@@ -170,3 +178,112 @@ class Coffee2900ConsumerImportMapper(Component):
 
     def _blocked(self, record):
         return field(record, 'blocked', bool)
+
+
+# -- export: partners -> consumers (1900: cards) ------------------------------
+
+def holder_and_company(partner):
+    """``(holder, company)`` texts or False of a partner."""
+    if partner.is_company:
+        return partner.name, partner.name
+    return partner.name, partner.company_name or False
+
+
+def checked_badge(badge):
+    if not isinstance(badge, str) or not CARD_NO.match(badge):
+        raise MappingError('the badge is %r, expected 1 to 10 digits'
+                           % (badge,))
+    return badge
+
+
+class CoffeeConsumerExportMapper(AbstractComponent):
+    """The reverse of the import's partner shape (see the module's
+    docstring): a company partner is a card of the company itself (holder
+    and company both its name), a person holds the card, with the
+    ``company_name`` as company. The credit is the machine's business: it
+    is never exported.
+    """
+
+    _name = 'coffee.res.partner.export.mapper'
+    _inherit = 'coffee.export.mapper'
+    _apply_on = 'coffee.res.partner'
+
+
+class Coffee1900ConsumerExportMapper(Component):
+    """A card: '' for "not set", 0/1 for blocked."""
+
+    _name = 'coffee.1900.res.partner.export.mapper'
+    _inherit = 'coffee.res.partner.export.mapper'
+    _coffee_version = '1900'
+
+    @only_create
+    @mapping
+    def card_no(self, binding):
+        return {'card_no': checked_badge(binding.badge)}
+
+    @changed_by('name', 'is_company')
+    @mapping
+    def holder(self, binding):
+        holder, __ = holder_and_company(binding.odoo_id)
+        return {'holder': text_or_empty(holder)}
+
+    @changed_by('name', 'company_name', 'is_company')
+    @mapping
+    def company(self, binding):
+        __, company = holder_and_company(binding.odoo_id)
+        return {'company': text_or_empty(company)}
+
+    @changed_by('email')
+    @mapping
+    def email(self, binding):
+        return {'email': text_or_empty(binding.email)}
+
+    @changed_by('vat')
+    @mapping
+    def vat(self, binding):
+        return {'vat': text_or_empty(binding.vat)}
+
+    @changed_by('blocked')
+    @mapping
+    def blocked(self, binding):
+        return {'blocked': 1 if binding.blocked else 0}
+
+
+class Coffee2900ConsumerExportMapper(Component):
+    """A consumer: null for "not set", booleans."""
+
+    _name = 'coffee.2900.res.partner.export.mapper'
+    _inherit = 'coffee.res.partner.export.mapper'
+    _coffee_version = '2900'
+
+    @only_create
+    @mapping
+    def badge(self, binding):
+        return {'badge': checked_badge(binding.badge)}
+
+    @changed_by('name', 'is_company')
+    @mapping
+    def name(self, binding):
+        holder, __ = holder_and_company(binding.odoo_id)
+        return {'name': text_or_none(holder)}
+
+    @changed_by('name', 'company_name', 'is_company')
+    @mapping
+    def company_name(self, binding):
+        __, company = holder_and_company(binding.odoo_id)
+        return {'company_name': text_or_none(company)}
+
+    @changed_by('email')
+    @mapping
+    def email(self, binding):
+        return {'email': text_or_none(binding.email)}
+
+    @changed_by('vat')
+    @mapping
+    def vat(self, binding):
+        return {'vat': text_or_none(binding.vat)}
+
+    @changed_by('blocked')
+    @mapping
+    def blocked(self, binding):
+        return {'blocked': bool(binding.blocked)}

@@ -13,6 +13,10 @@ class Coffee1900BeverageAdapter(Component):
     def read(self, external_id):  # pylint: disable=method-required-super
         return self.client.get_drink(external_id)
 
+    def write_changes(self, external_id, values, etag=None):
+        """``PUT /drinks/<no>``."""
+        return self.client.update_drink(external_id, values), None
+
 
 class Coffee2900BeverageAdapter(Component):
     _name = 'coffee.2900.product.product.adapter'

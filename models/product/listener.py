@@ -3,9 +3,6 @@
 from odoo.addons.component.core import Component
 from odoo.addons.component_event import skip_if
 
-# the product fields the machines know (see the export mappers)
-EXPORTED_FIELDS = ('name', 'list_price', 'active')
-
 
 class CoffeeProductExportListener(Component):
     """A change of a bound product queues an export per binding."""
@@ -24,5 +21,4 @@ class CoffeeProductExportListener(Component):
 
     @skip_if(lambda self, record, **kwargs: self.no_connector_export(record))
     def on_record_write(self, record, fields=None):
-        self.export_bindings(self._bindings_of(record),
-                             self.exported(fields, EXPORTED_FIELDS))
+        self.export_bindings(self._bindings_of(record), fields)

@@ -25,8 +25,7 @@ from ..brew.command import POUR_METHOD
 
 #: jobs that read from the machine: the import after an outage catches up
 MACHINE_IMPORT_JOBS = frozenset([
-    'import_batch', 'import_record', 'import_removed',
-    'import_log_csv_from_machine', '_follow_poured_cup'])
+    'import_batch', 'import_record', 'import_removed', '_follow_poured_cup'])
 #: jobs that change the machine: they wait for it
 MACHINE_WRITE_JOBS = frozenset([
     'export_record', 'export_delete', POUR_METHOD])
