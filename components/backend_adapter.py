@@ -12,7 +12,11 @@ import datetime
 
 from odoo.addons.component.core import AbstractComponent
 
-from ..protocol import CoffeeValidationError
+from ..protocol import (
+    TIMESTAMP_FORMAT_1900,
+    TIMESTAMP_FORMAT_2900,
+    CoffeeValidationError,
+)
 
 
 class CoffeeAdapter(AbstractComponent):
@@ -104,7 +108,7 @@ class Coffee1900Adapter(AbstractComponent):
     _inherit = 'coffee.adapter'
     _coffee_version = '1900'
     _timestamp_field = 'modified'
-    _timestamp_format = '%Y-%m-%d %H:%M:%S'
+    _timestamp_format = TIMESTAMP_FORMAT_1900
     _per_page = 100
 
     def fetch_page(self, state):
@@ -152,15 +156,15 @@ class Coffee2900Adapter(AbstractComponent):
     _coffee_version = '2900'
     _id_field = 'id'
     _timestamp_field = 'updated_at'
-    _timestamp_format = '%Y-%m-%dT%H:%M:%S.%fZ'
+    _timestamp_format = TIMESTAMP_FORMAT_2900
     _limit = 500
     _include_deleted = False
 
     @staticmethod
     def _just_before(timestamp):
-        moment = datetime.datetime.strptime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ')
+        moment = datetime.datetime.strptime(timestamp, TIMESTAMP_FORMAT_2900)
         moment -= datetime.timedelta(microseconds=1)
-        return moment.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+        return moment.strftime(TIMESTAMP_FORMAT_2900)
 
     def fetch_page(self, state):
         state = state or {}

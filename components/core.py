@@ -28,6 +28,13 @@ IMPORT_MAX_RETRIES = 15
 # seconds before a job retries after another transaction created the same
 # record first
 UNIQUE_RETRY_SECONDS = 2
+# seconds before an import retries while another job imports its records
+IMPORT_LOCK_RETRY_SECONDS = 2
+# seconds before an export retries while another job exports its binding
+EXPORT_LOCK_RETRY_SECONDS = 5
+# seconds before an export retries when the machine's record kept changing
+# while it was compared
+CHANGING_RETRY_SECONDS = 10
 
 
 class CoffeeCredentialsUnavailable(UserError):

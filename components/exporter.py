@@ -25,6 +25,7 @@ from odoo.addons.component.core import AbstractComponent
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 
 from ..protocol import CoffeeConflict, CoffeeNotFound, CoffeePreconditionFailed
+from .core import CHANGING_RETRY_SECONDS, EXPORT_LOCK_RETRY_SECONDS
 
 _logger = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ class CoffeeExporter(AbstractComponent):
     def _lock(self):
         """No two exports of one binding run at once (the other job is
         retried when this transaction ends)."""
-        self.component(usage='record.locker').lock(self.binding, seconds=5)
+        self.component(usage='record.locker').lock(
+            self.binding, seconds=EXPORT_LOCK_RETRY_SECONDS)
 
     def _has_to_skip(self):
         """An archived binding is not on the machine any more."""
@@ -151,7 +153,7 @@ class CoffeeExporter(AbstractComponent):
             raise RetryableJobError(
                 _('%s keeps changing on the machine; the export will be '
                   'tried again later.') % self.binding.display_name,
-                seconds=10)
+                seconds=CHANGING_RETRY_SECONDS)
         for conflict in conflicts:
             self._post_conflict(*conflict)
         if answer is None:

@@ -23,7 +23,7 @@ from odoo.addons.connector.exception import InvalidDataError, MappingError
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..protocol import CoffeeError
-from .core import IMPORT_MAX_RETRIES, record_savepoint
+from .core import IMPORT_LOCK_RETRY_SECONDS, IMPORT_MAX_RETRIES, record_savepoint
 
 _logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class CoffeeImporter(AbstractComponent):
         self.advisory_lock_or_retry(
             import_lock_name(self.backend_record, self.model._name,
                              self.external_id),
-            retry_seconds=2)
+            retry_seconds=IMPORT_LOCK_RETRY_SECONDS)
 
     def _must_skip(self, binding):
         """The binding already holds this version of the record."""
@@ -328,7 +328,7 @@ class CoffeeBatchImporter(AbstractComponent):
         if not self.env.cr.fetchone()[0]:
             raise RetryableJobError(
                 _('another job imports records of this chunk'),
-                seconds=2, ignore_retry=True)
+                seconds=IMPORT_LOCK_RETRY_SECONDS, ignore_retry=True)
 
     def _prefetch(self, records, importer):
         """Read in a few queries what the chunk's records will look up one

@@ -18,9 +18,9 @@ from odoo.addons.component.core import AbstractComponent
 from odoo.addons.connector.components.mapper import mapping
 from odoo.addons.connector.exception import MappingError
 
+from ..protocol import TIMESTAMP_FORMAT_1900, TIMESTAMP_FORMAT_2900
+
 AMOUNT = re.compile(r'^-?\d{1,9}\.\d\d$')
-LOCAL_FORMAT = '%Y-%m-%d %H:%M:%S'
-ISO_FORMAT = '%Y-%m-%dT%H:%M:%S.%fZ'
 
 
 def field(record, key, kind, allow_none=False):
@@ -82,7 +82,7 @@ def local_to_utc(record, key, timezone, allow_none=False):
     if value is None:
         return False
     try:
-        moment = datetime.datetime.strptime(value, LOCAL_FORMAT)
+        moment = datetime.datetime.strptime(value, TIMESTAMP_FORMAT_1900)
     except ValueError:
         raise MappingError('field %r is %s, expected a time like '
                            '2026-11-20 08:31:00' % (key, _short(value)))
@@ -101,7 +101,7 @@ def iso_to_utc(record, key, allow_none=False):
     if value is None:
         return False
     try:
-        moment = datetime.datetime.strptime(value, ISO_FORMAT)
+        moment = datetime.datetime.strptime(value, TIMESTAMP_FORMAT_2900)
     except ValueError:
         raise MappingError('field %r is %s, expected a UTC time like '
                            '2026-11-20T07:31:00.120000Z'

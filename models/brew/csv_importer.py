@@ -10,8 +10,7 @@ from odoo.addons.queue_job.exception import FailedJobError
 
 from ...components.core import record_savepoint
 from ...components.importer import RECORD_ERRORS
-from ...components.mapper import LOCAL_FORMAT
-from ...protocol import CoffeeError, parse_log_csv
+from ...protocol import TIMESTAMP_FORMAT_1900, CoffeeError, parse_log_csv
 
 _logger = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ def csv_line_to_log_entry(values):
         'drink_no': values['drink_no'],
         'card_no': values['card_no'],
         'price_cents': values['price_cents'],
-        'ts': values['ts'].strftime(LOCAL_FORMAT),
+        'ts': values['ts'].strftime(TIMESTAMP_FORMAT_1900),
         'result': values['result'],
     }
 

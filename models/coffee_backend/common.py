@@ -7,14 +7,23 @@ from datetime import datetime, timedelta
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from odoo.addons.queue_job.job import DONE, ENQUEUED, PENDING, STARTED
+
 from ...components.core import IMPORT_MAX_RETRIES
 from ...protocol import CoffeeConnectionError, CoffeeError, CoffeeTimeout, client_class
 
 _logger = logging.getLogger(__name__)
 
-MACHINE_STATES = ('ready', 'brewing', 'descaling', 'error')
+# the states a machine reports (GET /machine, the 2900's alerts)
+MACHINE_STATE_SELECTION = [
+    ('ready', 'Ready'),
+    ('brewing', 'Brewing'),
+    ('descaling', 'Descaling'),
+    ('error', 'Error'),
+]
+MACHINE_STATES = tuple(state for state, __ in MACHINE_STATE_SELECTION)
 # a job that waits to run or runs
-OPEN_JOB_STATES = ('pending', 'enqueued', 'started')
+OPEN_JOB_STATES = (PENDING, ENQUEUED, STARTED)
 CONNECTOR_MANAGER = 'connector.group_connector_manager'
 
 
@@ -84,9 +93,7 @@ class CoffeeBackend(models.Model):
         string='Machine Language', readonly=True,
         help="Language code of the 1900's labels.")
     machine_state = fields.Selection(
-        selection=[('ready', 'Ready'), ('brewing', 'Brewing'),
-                   ('descaling', 'Descaling'), ('error', 'Error'),
-                   ('unknown', 'Unknown')],
+        selection=MACHINE_STATE_SELECTION + [('unknown', 'Unknown')],
         string='Machine State', readonly=True)
     machine_errors = fields.Char(string='Error Codes', readonly=True)
     machine_water_pct = fields.Integer(string='Water (%)', readonly=True)
@@ -131,7 +138,7 @@ class CoffeeBackend(models.Model):
     @api.multi
     def _open_job_domain(self):
         self.ensure_one()
-        return [('coffee_backend_id', '=', self.id), ('state', '!=', 'done')]
+        return [('coffee_backend_id', '=', self.id), ('state', '!=', DONE)]
 
     @api.multi
     def _compute_counts(self):

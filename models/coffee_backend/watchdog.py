@@ -12,14 +12,12 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.queue_job.job import ENQUEUED, FAILED, PENDING, STARTED
+from odoo.addons.queue_job.job import FAILED
 
 from ...components.core import COFFEE_CHANNEL
+from .common import OPEN_JOB_STATES
 
 _logger = logging.getLogger(__name__)
-
-# jobs not finished yet: queued, handed to a worker, or running
-WAITING_STATES = (PENDING, ENQUEUED, STARTED)
 
 
 class CoffeeBackend(models.Model):
@@ -83,7 +81,7 @@ class CoffeeBackend(models.Model):
               FROM queue_job
              WHERE state IN %(waiting)s
         """, {'coffee': COFFEE_CHANNEL, 'coffee_sub': COFFEE_CHANNEL + '.%',
-              'now': now, 'waiting': WAITING_STATES})
+              'now': now, 'waiting': OPEN_JOB_STATES})
         waiting, coffee_waiting, oldest = cr.fetchone()
         cr.execute("SELECT count(*) FROM queue_job WHERE state = %s",
                    (FAILED,))
