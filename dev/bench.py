@@ -56,6 +56,7 @@ KEYS = ('ours_s', 'load_s', 'job_per_record_s', 'orm_floor_s',
 TARGETS = {
     'ratio_vs_load': ('<=', 1.0),
     'speedup_vs_job_per_record': ('>=', 5.0),
+    'ratio_vs_floor': ('<=', 1.4),
     'scale_ratio_50k_10k': ('<=', 5.5),
     'worker_peak_rss_mb': ('<', 600.0),
 }
