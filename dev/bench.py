@@ -44,10 +44,10 @@ BENCH_ADDONS = os.path.join(harness.ROOT, 'dev', 'bench_addons')
 # the consumers, then this many brews, whose time is scaled to all brews
 PER_RECORD_BREWS = 1000
 # --quick proves that every part runs and gives its figure: a scale run
-# twice as large as the first, with more brews than one chunk job of the
-# importer takes (500), so that a chain of jobs runs
+# larger than the first, with more brews than one chunk job of the importer
+# takes (1000, components/importer.py), so that a chain of jobs runs
 QUICK_BREWS = 300
-QUICK_BIG_BREWS = 600
+QUICK_BIG_BREWS = 1200
 QUICK_PER_RECORD_BREWS = 20
 PARTS = ('ours', 'floor', 'load', 'per_record', 'big')
 KEYS = ('ours_s', 'load_s', 'job_per_record_s', 'orm_floor_s',

@@ -7,11 +7,12 @@ queue_job 11 limits channels, not machines: it reads the capacities from
 the configuration at start and gives a new subchannel no limit. So the
 share of a machine is kept here, as a job starts its work (in
 ``Job.perform``, see requeue.py): a job whose machine is already working
-for another job waits a few seconds, without using a try. With the
-coffee channel's few places, a slow machine then holds one place at most,
-and the other machines' jobs take the others; the slow machines (a job
-that works long) share one place between them; a machine that does not
-answer stops holding any once it is unreachable.
+for another job waits a few seconds, without using a try, or until that
+job ends (it wakes its machine's waiting jobs, controllers/runjob.py).
+With the coffee channel's few places, a slow machine then holds one place
+at most, and the other machines' jobs take the others; the slow machines
+(a job that works long) share one place between them; a machine that does
+not answer stops holding any once it is unreachable.
 """
 import time
 
