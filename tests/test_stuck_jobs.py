@@ -131,13 +131,15 @@ class TestStuckJobs(TransactionComponentCase):
         """Wait until the started jobs are old enough to be requeued."""
         time.sleep(REQUEUE_GRACE_SECONDS + 1)
 
-    def _kill_and_requeue(self, workers, uuid):
+    def _kill_and_requeue(self, workers, *uuids):
         for worker in workers:
             os.kill(worker.pid, signal.SIGKILL)
             worker.wait(10)
-        # PostgreSQL ends the backend when it reads the closed socket
+        # PostgreSQL ends each backend when it reads the closed socket, not
+        # all of them at once: wait until every killed job is requeued
         deadline = time.time() + 60
-        while self._jobs()[uuid][0] == 'started' and time.time() < deadline:
+        while time.time() < deadline and any(
+                self._jobs()[uuid][0] == 'started' for uuid in uuids):
             self._requeue()
             time.sleep(0.2)
 
@@ -154,7 +156,7 @@ class TestStuckJobs(TransactionComponentCase):
             [jobs[0] for jobs in self._jobs().values()],
             ['started', 'started'])
 
-        self._kill_and_requeue(workers, retried)
+        self._kill_and_requeue(workers, retried, last_try)
         jobs = self._jobs()
         state, retry, result, __ = jobs[retried]
         self.assertEqual((state, retry), ('pending', 1))
